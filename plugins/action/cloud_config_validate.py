@@ -14,8 +14,8 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.paddock.platform.plugins.module_utils._cloud_config import merge
 from ansible_collections.paddock.platform.plugins.module_utils._cloud_config_schema import (
     key_path,
-    semantic_errors,
     schema_errors,
+    semantic_errors,
     warnings,
 )
 
@@ -29,9 +29,9 @@ def _sources(value):
 def _has_path(document, parts):
     node = document
     for part in parts:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+        in_mapping = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
+        if in_mapping or in_list:
             node = node[part]
         else:
             return False

@@ -1,6 +1,8 @@
 # Copyright: Paddock contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters that turn cloud-config ``rancher.docker`` into Docker engine settings."""
+"""Filters that turn cloud-config ``rancher.docker`` into Docker engine settings.
+
+Each filter is documented in the YAML file of its name beside this one."""
 
 from __future__ import annotations
 
@@ -11,12 +13,6 @@ from ansible_collections.paddock.platform.plugins.module_utils._docker_config im
     daemon_options,
     tls_files,
 )
-
-DOCUMENTATION_FRAGMENT = """
-rancher_docker_daemon: rancher.docker -> daemon.json fragment (storage-driver, registry-mirrors, ...)
-rancher_docker_args: rancher.docker -> extra dockerd flags (extra_args, TLS listener)
-rancher_docker_tls_files: rancher.docker -> PEM files to write for a TLS engine
-"""
 
 
 def _tls_files(value):

@@ -185,12 +185,16 @@ _checker = FormatChecker(formats=())
 
 
 def _checks(name):
-    return _checker.checks(name)
+    """Register a format check; values of the wrong type are the ``type`` keyword's to report."""
+    def register(func):
+        _checker.checks(name)(lambda value: not isinstance(value, str) or func(value))
+        return func
+    return register
 
 
 @_checks("cidr")
 def _is_cidr(value):
-    if not isinstance(value, str) or "/" not in value:
+    if "/" not in value:
         return False
     try:
         ipaddress.ip_interface(value)
@@ -328,10 +332,9 @@ def _semantic_interfaces(config):
             continue
         base = ["rancher", "network", "interfaces", name]
         match = iface.get("match", name)
-        if isinstance(match, str) and match.startswith("mac="):
-            if not MAC_RE.match(match[4:]):
-                yield (base if "match" not in iface else base + ["match"],
-                       f"'{match[4:]}' is not a MAC address like 0c:c4:d7:b2:14:d2")
+        if isinstance(match, str) and match.startswith("mac=") and not MAC_RE.match(match[4:]):
+            yield (base if "match" not in iface else base + ["match"],
+                   f"'{match[4:]}' is not a MAC address like 0c:c4:d7:b2:14:d2")
         if iface.get("dhcp") and (iface.get("address") or iface.get("addresses")):
             yield (base, "sets both dhcp: true and a static address")
         bond = iface.get("bond")

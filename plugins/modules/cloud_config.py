@@ -78,10 +78,10 @@ actions:
   sample: ["write /etc/motd", "ip addr add 10.6.0.5/24 dev eth1"]
 """
 
+import grp
 import json
 import os
 import pwd
-import grp
 import socket
 import stat
 import tempfile

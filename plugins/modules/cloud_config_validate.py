@@ -13,8 +13,8 @@ description:
     (addresses and CIDRs parse, gateways sit inside their network, a bond names a configured
     interface, write_files content decodes, mount points are absolute), and deep-merges the
     sources in order.
-  - It reports every problem at once, each as C(host: file: key.path: problem), and fails.
-    RancherOS's own C(ros config validate) logs errors and exits 0; this fails the run.
+  - "It reports every problem at once, each as C(host: file: key.path: problem), and fails.
+    RancherOS's own C(ros config validate) logs errors and exits 0; this fails the run."
   - Why a custom plugin - validation must happen on the controller, for every host, before
     any host is touched. It runs as an action plugin and never opens a connection, so it
     also works for hosts that are down.
@@ -65,7 +65,7 @@ sources:
   elements: str
   sample: [inventory/cloud-config/common.yml, inline cloud_config]
 errors:
-  description: Every problem found, as C(host: file: key.path: problem).
+  description: "Every problem found, as C(host: file: key.path: problem)."
   returned: failure
   type: list
   elements: str

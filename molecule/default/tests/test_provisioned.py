@@ -1,0 +1,140 @@
+"""What a user sees on hosts provisioned from bare containers by site.yml."""
+
+import json
+import os
+import re
+import subprocess
+import tempfile
+
+SCENARIO = os.environ.get("MOLECULE_SCENARIO_DIRECTORY", os.path.dirname(os.path.dirname(__file__)))
+PROJECT = os.path.abspath(os.path.join(SCENARIO, "..", ".."))
+INVENTORY = os.path.join(SCENARIO, "inventory")
+
+
+def hostvars(host):
+    return host.ansible.get_variables()
+
+
+def playbook(*args):
+    """Run a playbook against this scenario's hosts the way a user would."""
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(PROJECT, "ansible.cfg"), ANSIBLE_FORCE_COLOR="0")
+    return subprocess.run(["ansible-playbook", "-i", INVENTORY, *args], cwd=PROJECT, env=env,
+                          capture_output=True, text=True, timeout=900)
+
+
+def recap(output):
+    return {m[0]: {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m[1])}
+            for m in re.findall(r"^(\S+)\s+:\s+(ok=.*)$", output, re.M)}
+
+
+def ssh(host, key, command):
+    variables = hostvars(host)
+    key_path = os.path.expanduser(os.path.join(variables["lab_state_dir"], key))
+    return subprocess.run(
+        ["ssh", "-i", key_path, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
+         "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+         f"root@{variables['ansible_host']}", command],
+        capture_output=True, text=True, timeout=30)
+
+
+def test_hostname_comes_from_the_cloud_config(host):
+    assert host.check_output("hostname") == hostvars(host)["inventory_hostname"]
+
+
+def test_the_cloud_config_key_logs_in_over_ssh(host):
+    login = ssh(host, "operator", "hostname")
+    assert login.returncode == 0, login.stderr
+    assert login.stdout.strip() == hostvars(host)["inventory_hostname"]
+
+
+def test_a_key_not_in_the_cloud_config_is_refused(host, tmp_path):
+    stranger = tmp_path / "stranger"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(stranger)], check=True)
+    variables = hostvars(host)
+    login = subprocess.run(
+        ["ssh", "-i", str(stranger), "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
+         "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+         f"root@{variables['ansible_host']}", "true"], capture_output=True, text=True, timeout=30)
+    assert login.returncode == 255
+    assert "Permission denied" in login.stderr
+
+
+def test_write_files_lands_with_its_content_mode_and_owner(host):
+    motd = host.file("/etc/motd")
+    assert motd.content_string == "This host is provisioned by Paddock from its cloud-config.\n"
+    assert (motd.mode, motd.user, motd.group) == (0o644, "root", "root")
+    release = host.file("/etc/paddock/release")
+    assert release.content_string == "paddock 0.1.0\n"  # decoded from gz+b64
+    assert release.mode == 0o640
+
+
+def test_the_resolver_uses_the_cloud_config_nameservers_and_search(host):
+    assert host.file("/etc/resolv.conf").content_string.splitlines()[1:] == [
+        "search lab.paddock.internal", "nameserver 127.0.0.11"]
+    peer = f"{hostvars(host)['lab_name']}-mol02"
+    assert host.run(f"getent hosts {peer}").rc == 0
+
+
+def test_the_second_interface_gets_addresses_mtu_and_gateway(host):
+    variables = hostvars(host)
+    link = json.loads(host.check_output("ip -j addr show dev eth1"))[0]
+    addresses = {f"{a['local']}/{a['prefixlen']}" for a in link["addr_info"]}
+    last = variables["ansible_host"].split(".")[-1]
+    data = variables["lab_data_address"].rsplit(".", 1)[0]
+    assert {f"{data}.{int(last) + 100}/24", f"10.6.0.{last}/24"} <= addresses
+    assert link["mtu"] == 1450
+    routes = json.loads(host.check_output("ip -j route show default"))
+    assert {(r["dev"], r.get("gateway")) for r in routes} >= {
+        ("eth0", variables["lab_network"]["gateway"]), ("eth1", variables["lab_data_network"]["gateway"])}
+    assert host.service("paddock-network").is_enabled
+
+
+def test_mounts_are_mounted_and_in_fstab(host):
+    mount = host.mount_point("/mnt/scratch")
+    assert mount.exists and mount.filesystem == "tmpfs"
+    assert "tmpfs /mnt/scratch tmpfs size=16m,mode=1777 0 0" in host.file("/etc/fstab").content_string
+
+
+def test_runcmd_ran_exactly_once_across_converge_idempotence_and_check(host):
+    assert host.file("/var/log/paddock-runcmd.log").content_string == "runcmd ran in lab\n"
+
+
+def test_docker_runs_with_the_configured_daemon_json(host):
+    assert host.service("docker").is_running
+    info = json.loads(host.check_output("docker info --format '{{json .}}'"))
+    assert info["LoggingDriver"] == "json-file"
+    assert info["RegistryConfig"]["IndexConfigs"]["10.3.0.4:5000"]["Secure"] is False
+    daemon = json.loads(host.file("/etc/docker/daemon.json").content_string)
+    assert daemon["log-opts"] == {"max-size": "10m", "max-file": "3"}
+    assert daemon["live-restore"] is False  # every lab host is a Swarm node
+    assert daemon["cgroup-parent"] == f"/paddock-lab/{hostvars(host)['inventory_hostname']}"
+
+
+def test_check_mode_on_the_converged_hosts_changes_nothing():
+    run = playbook("site.yml", "--check", "--diff")
+    assert run.returncode == 0, run.stdout[-3000:]
+    hosts = recap(run.stdout)
+    assert set(hosts) == {"mol01", "mol02", "mol03"}
+    assert all(counts["changed"] == 0 and counts["failed"] == 0 for counts in hosts.values()), hosts
+
+
+def test_a_bad_cloud_config_stops_the_run_before_any_host_changes():
+    with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False) as bad:
+        bad.write("rancher:\n  network:\n    interfaces:\n      eth1: {mtu: big}\n")
+    marker = "/etc/paddock-must-not-exist"
+    sources = {"mol02": "cloud-config/missing.yml", "mol03": bad.name}
+    others = ["cloud-config/common.yml", {"write_files": [{"path": marker, "content": "x"}]}]
+    extra = {"cloud_config_defaults": "{{ %r.get(inventory_hostname, %r) }}" % (sources, others)}  # noqa: UP031 Jinja braces
+    run = playbook("site.yml", "-e", json.dumps(extra))
+    output = run.stdout + run.stderr
+    assert run.returncode != 0
+    assert "mol02: molecule/default/inventory/cloud-config/missing.yml: file not found (from inventory variable " \
+           "cloud_config_defaults)" in output
+    assert f"mol03: {bad.name}: rancher.network.interfaces.eth1.mtu: must be an integer, " \
+           "got string 'big'" in output
+    assert "TASK [cloud_config : Apply the cloud-config]" not in output
+    absent = subprocess.run(["ansible", "-i", INVENTORY, "mol01", "-m", "ansible.builtin.command",
+                             "-a", f"test ! -e {marker}"], cwd=PROJECT, capture_output=True, text=True,
+                            env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(PROJECT, "ansible.cfg")))
+    assert absent.returncode == 0, absent.stdout
+    os.unlink(bad.name)
