@@ -6,6 +6,8 @@ import re
 import subprocess
 import tempfile
 
+import testinfra
+
 SCENARIO = os.environ.get("MOLECULE_SCENARIO_DIRECTORY", os.path.dirname(os.path.dirname(__file__)))
 PROJECT = os.path.abspath(os.path.join(SCENARIO, "..", ".."))
 INVENTORY = os.path.join(SCENARIO, "inventory")
@@ -138,3 +140,22 @@ def test_a_bad_cloud_config_stops_the_run_before_any_host_changes():
                             env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(PROJECT, "ansible.cfg")))
     assert absent.returncode == 0, absent.stdout
     os.unlink(bad.name)
+
+
+def test_a_changed_engine_setting_restarts_each_engine_one_host_at_a_time():
+    host = testinfra.get_host("ansible://mol01", ansible_inventory=INVENTORY)
+    extra = {"docker_daemon_options_extra": {"cgroup-parent": "/paddock-lab/{{ inventory_hostname }}",
+                                             "debug": True}}
+    changed = playbook("site.yml", "-e", json.dumps(extra))
+    try:
+        assert changed.returncode == 0, changed.stdout[-3000:]
+        # serial: 1 runs each host in a batch of its own, so the restart task appears once per host
+        assert changed.stdout.count("TASK [docker : Restart docker]") == 3
+        batches = re.findall(r"TASK \[docker : Restart docker\].*?\n(?:.*\n)*?changed: \[(\w+)\]", changed.stdout)
+        assert sorted(batches) == ["mol01", "mol02", "mol03"]
+        assert json.loads(host.check_output("docker info --format '{{json .}}'"))["Debug"] is True
+    finally:
+        restored = playbook("site.yml")
+    assert restored.returncode == 0
+    assert json.loads(host.check_output("docker info --format '{{json .}}'"))["Debug"] is False
+    assert all(counts["failed"] == 0 for counts in recap(restored.stdout).values())
