@@ -1,0 +1,233 @@
+# Copyright: Paddock contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# Note that this module util is **PRIVATE** to the collection.
+"""Swarm planning: from the inventory and what each host reports, decide what to do.
+
+Everything here is pure and linear in the number of hosts, so it runs once on the
+controller for a whole fleet and the unit tests import it directly.
+
+A host is described by a mapping:
+  name, want ("manager" | "worker"), state ("present" | "absent"), addr (advertise address),
+  groups, inventory_file, and info: the host's ``docker info .Swarm`` (None when the host
+  could not be asked: absent and down).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+STATES = ("present", "absent")
+ROLE_GROUPS = {"swarm_managers": "manager", "swarm_workers": "worker"}
+INVENTORY_LABEL = "paddock.inventory_hostname"
+
+
+def inventory_errors(hosts):
+    """Every problem with the inventory's description of the cluster, as strings."""
+    errors = []
+    for host in hosts:
+        where = f"{host.get('inventory_file') or 'inventory'}: host {host['name']}"
+        roles = [group for group in ROLE_GROUPS if group in host.get("groups", [])]
+        if len(roles) > 1:
+            errors.append(f"{where}: is in both swarm_managers and swarm_workers; a host has one role")
+        if host.get("state") not in STATES:
+            errors.append(f"{where}: node_state: must be one of: {', '.join(STATES)}; "
+                          f"got '{host.get('state')}'")
+        if host.get("addr") is not None and not _is_ip(host["addr"]):
+            errors.append(f"{where}: swarm_advertise_addr: '{host['addr']}' is not an IP address")
+        if not isinstance(host.get("labels", {}), dict):
+            errors.append(f"{where}: swarm_labels: must be a mapping of label to value")
+    errors += _duplicate_addresses(hosts)
+    managers = [h["name"] for h in hosts if "swarm_managers" in h.get("groups", [])
+                and h.get("state", "present") == "present"]
+    source = next((h.get("inventory_file") for h in hosts), None) or "inventory"
+    if not managers:
+        errors.append(f"{source}: group swarm_managers: has no present host; a Swarm needs a manager")
+    elif len(managers) % 2 == 0:
+        errors.append(f"{source}: group swarm_managers: has {len(managers)} present managers "
+                      f"({', '.join(managers)}); the count must be odd so that a majority survives "
+                      "a failure")
+    return errors
+
+
+def _is_ip(value):
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _duplicate_addresses(hosts):
+    seen, errors = {}, []
+    for host in hosts:
+        addr = host.get("addr")
+        if addr is None or host.get("state") == "absent":
+            continue
+        if addr in seen:
+            errors.append(f"{host.get('inventory_file') or 'inventory'}: host {host['name']}: advertise "
+                          f"address {addr} is also the advertise address of {seen[addr]}")
+        else:
+            seen[addr] = host["name"]
+    return errors
+
+
+def _is_manager(info):
+    return bool(info and info.get("ControlAvailable"))
+
+
+def _cluster_id(info):
+    return ((info or {}).get("Cluster") or {}).get("ID")
+
+
+def bootstrap(hosts):
+    """Choose the manager that every cluster operation goes through.
+
+    Returns ``{"host", "init", "cluster_id", "errors"}``. Init happens only when no listed
+    host is in any swarm; otherwise a manager already in the (single) swarm is used,
+    preferring one the inventory wants as a manager.
+    """
+    present = [h for h in hosts if h.get("state") == "present"]
+    clusters = {}
+    for host in hosts:
+        if _is_manager(host.get("info")) and _cluster_id(host["info"]):
+            clusters.setdefault(_cluster_id(host["info"]), []).append(host)
+    if len(clusters) > 1:
+        described = "; ".join(f"{cid[:12]}: {', '.join(h['name'] for h in members)}"
+                              for cid, members in sorted(clusters.items()))
+        return _failed(f"the inventory's hosts are managers of different swarms ({described}); "
+                       "one inventory is one swarm")
+    if clusters:
+        cluster_id, managers = next(iter(clusters.items()))
+        live = [h for h in managers if h.get("state") == "present"] or managers
+        wanted = [h for h in live if h.get("want") == "manager"]
+        return {"host": (wanted or live)[0]["name"], "init": False, "cluster_id": cluster_id, "errors": []}
+    silent = [h["name"] for h in present if h.get("info") is None]
+    if silent:
+        return _failed(f"can not tell whether a swarm exists: {', '.join(silent)} did not report its "
+                       "swarm state; a new swarm is only initialised when every present host answers")
+    joined = [h["name"] for h in hosts if (h.get("info") or {}).get("LocalNodeState") not in (None, "inactive")]
+    if joined:
+        return _failed(f"{', '.join(joined)} already in a swarm that no host of the inventory manages; "
+                       "list one of its managers in swarm_managers, or make the host leave it")
+    first = next((h for h in present if h.get("want") == "manager"), None)
+    if first is None:
+        return _failed("no present manager to initialise the swarm on")
+    return {"host": first["name"], "init": True, "cluster_id": None, "errors": []}
+
+
+def _failed(message):
+    return {"host": None, "init": False, "cluster_id": None, "errors": [message]}
+
+
+def find_node(host, nodes):
+    """The node of the cluster that is this host: by its own node ID, then our label, name, address."""
+    node_id = (host.get("info") or {}).get("NodeID")
+    for test in (lambda n: node_id and n["ID"] == node_id,
+                 lambda n: (n.get("Spec", {}).get("Labels") or {}).get(INVENTORY_LABEL) == host["name"],
+                 lambda n: n.get("Description", {}).get("Hostname") == host["name"],
+                 lambda n: host.get("addr") and n.get("Status", {}).get("Addr") == host["addr"]):
+        match = next((n for n in nodes if test(n)), None)
+        if match is not None:
+            return match
+    return None
+
+
+def plan(hosts, nodes, operator):
+    """Decide, per host, what the cluster must do. ``nodes`` is ``docker node inspect`` of all nodes.
+
+    Returns ``{"actions": {name: action}, "errors": [...]}`` where an action has ``do`` (one of
+    ``join``, ``keep``, ``remove``, ``leave``, ``none``), ``role`` (the wanted role), ``node_id``,
+    ``promote``/``demote`` (bool), and for removals ``manager`` and ``reachable``.
+    """
+    actions, errors = {}, []
+    for host in hosts:
+        info = host.get("info") or {}
+        node = find_node(host, nodes)
+        local = info.get("LocalNodeState")
+        if host.get("state") == "absent":
+            actions[host["name"]] = _removal(host, node, local)
+            continue
+        if local in ("locked", "pending", "error"):
+            errors.append(f"{host['name']}: its engine reports swarm state '{local}'"
+                          + ("; unlock it with its unlock key" if local == "locked" else ""))
+            continue
+        if local == "active" and node is None:
+            errors.append(f"{host['name']}: is in a different swarm (node {info.get('NodeID', '?')[:12]} "
+                          "is not a node of this cluster); make it leave that swarm first")
+            continue
+        if node is None:
+            actions[host["name"]] = {"do": "join", "role": host["want"], "node_id": None, "addr": host["addr"]}
+            continue
+        is_manager = node.get("Spec", {}).get("Role") == "manager"
+        actions[host["name"]] = {"do": "keep", "role": host["want"], "node_id": node["ID"], "addr": host["addr"],
+                                 "promote": host["want"] == "manager" and not is_manager,
+                                 "demote": host["want"] == "worker" and is_manager}
+    if operator in actions and actions[operator].get("demote"):
+        errors.append(f"{operator}: the manager operating the cluster would be demoted; list it in "
+                      "swarm_managers or add another manager first")
+    return {"actions": actions, "errors": errors}
+
+
+def _removal(host, node, local):
+    if node is not None:
+        return {"do": "remove", "role": None, "node_id": node["ID"],
+                "manager": node.get("Spec", {}).get("Role") == "manager",
+                "reachable": host.get("info") is not None}
+    if local == "active":
+        return {"do": "leave", "role": None, "node_id": None, "reachable": True}
+    return {"do": "none", "role": None, "node_id": None}
+
+
+def host_labels(facts, docker_info, name, labels):
+    """The labels a node carries: the inventory's, plus automatic host labels as Rancher set them."""
+    automatic = {
+        INVENTORY_LABEL: name,
+        "paddock.host.kernel": facts.get("kernel", docker_info.get("KernelVersion", "")),
+        "paddock.host.docker_version": docker_info.get("ServerVersion", ""),
+        "paddock.host.os": docker_info.get("OperatingSystem", ""),
+        "paddock.host.cpus": str(docker_info.get("NCPU", "")),
+        "paddock.host.memory_mb": str(int(docker_info.get("MemTotal", 0)) // (1024 * 1024)),
+        # The names Rancher 1.x gave the same facts, so its stacks' host_label rules still match.
+        "io.rancher.host.linux_kernel_version": facts.get("kernel", docker_info.get("KernelVersion", "")),
+        "io.rancher.host.docker_version": docker_info.get("ServerVersion", ""),
+    }
+    return {**automatic, **{str(k): str(v) for k, v in (labels or {}).items()}}
+
+
+def advertise_address(hostvars):
+    """Rancher's CATTLE_AGENT_IP: explicit, else a named interface, else ansible_host, else the default route's."""
+    if hostvars.get("swarm_advertise_addr"):
+        return hostvars["swarm_advertise_addr"]
+    facts = hostvars.get("ansible_facts") or {}
+    interface = hostvars.get("swarm_advertise_interface")
+    if interface:
+        return ((facts.get(interface.replace("-", "_")) or {}).get("ipv4") or {}).get("address")
+    if _is_ip(str(hostvars.get("ansible_host", ""))):
+        return hostvars["ansible_host"]
+    return (facts.get("default_ipv4") or {}).get("address")
+
+
+def describe_hosts(names, hostvars, info_var="swarm_docker_info"):
+    """Build the host descriptions the planners take, from Ansible's hostvars."""
+    import json
+
+    hosts = []
+    for name in names:
+        variables = hostvars[name]
+        groups = [g for g in ROLE_GROUPS if g in (variables.get("group_names") or [])]
+        registered = variables.get(info_var) or {}
+        info = None
+        if registered.get("rc") == 0 and registered.get("stdout"):
+            info = json.loads(registered["stdout"]).get("Swarm")
+        hosts.append({
+            "name": name,
+            "groups": groups,
+            "want": ROLE_GROUPS[groups[0]] if groups else None,
+            "state": variables.get("node_state", "present"),
+            "addr": advertise_address(variables),
+            "labels": variables.get("swarm_labels", {}),
+            "inventory_file": variables.get("inventory_file"),
+            "info": info,
+        })
+    return hosts
