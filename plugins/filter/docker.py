@@ -11,7 +11,6 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.paddock.platform.plugins.module_utils._docker_config import (
     daemon_args,
     daemon_options,
-    parse_probe,
     tls_files,
 )
 
@@ -29,5 +28,4 @@ class FilterModule:
             "rancher_docker_daemon": daemon_options,
             "rancher_docker_args": daemon_args,
             "rancher_docker_tls_files": _tls_files,
-            "docker_probe_state": parse_probe,
         }

@@ -55,24 +55,3 @@ def tls_files(rancher_docker):
             {"path": f"{TLS_DIR}/server-cert.pem", "content": docker["server_cert"], "mode": "0644"},
             {"path": f"{TLS_DIR}/server-key.pem", "content": docker["server_key"], "mode": "0600"}]
 
-
-def parse_probe(lines):
-    """Parse the docker role's read-only probe of a host (see roles/docker/vars/main.yml).
-
-    Returns ``files`` (path -> "mode sha1"), ``packages`` (installed name -> version),
-    ``systemd`` (``{"active": bool, "enabled": bool}``, or None without systemd) and
-    ``pidfile_running`` (dockerd alive per its pidfile).
-    """
-    state = {"files": {}, "packages": {}, "systemd": None, "pidfile_running": False}
-    for line in lines:
-        kind, _, rest = line.partition(" ")
-        fields = rest.split()
-        if kind == "file" and len(fields) == 3:
-            state["files"][fields[0]] = f"{fields[1]} {fields[2]}"
-        elif kind == "pkg" and len(fields) == 3 and fields[2] == "installed":
-            state["packages"][fields[0]] = fields[1]
-        elif kind == "systemd":
-            state["systemd"] = {"active": fields[:1] == ["active"], "enabled": fields[1:2] == ["enabled"]}
-        elif kind == "pidfile":
-            state["pidfile_running"] = fields == ["0"]
-    return state

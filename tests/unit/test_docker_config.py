@@ -34,24 +34,3 @@ def test_tls_without_its_certificates_is_refused():
     with pytest.raises(ValueError, match="rancher.docker.server_key is not set"):
         tls_files({"tls": True, "ca_cert": "CA", "server_cert": "CERT"})
 
-
-def test_the_probe_reads_files_installed_packages_and_service_state():
-    from ansible_collections.paddock.platform.plugins.module_utils._docker_config import parse_probe
-
-    state = parse_probe([
-        "file /etc/docker/daemon.json 644 3f786850e387550fdab836ed7e6dc881de23001b",
-        "pkg docker.io 20.10.24+dfsg1-1+deb12u1+b6 installed",
-        "pkg docker-ce  not-installed",
-        "systemd active enabled",
-        "pidfile 0",
-    ])
-    assert state == {"files": {"/etc/docker/daemon.json": "644 3f786850e387550fdab836ed7e6dc881de23001b"},
-                     "packages": {"docker.io": "20.10.24+dfsg1-1+deb12u1+b6"},
-                     "systemd": {"active": True, "enabled": True}, "pidfile_running": True}
-
-
-def test_a_host_without_systemd_or_engine_probes_empty():
-    from ansible_collections.paddock.platform.plugins.module_utils._docker_config import parse_probe
-
-    assert parse_probe(["systemd inactive disabled", "pidfile 3"])["systemd"] == {"active": False, "enabled": False}
-    assert parse_probe(["pidfile 3"]) == {"files": {}, "packages": {}, "systemd": None, "pidfile_running": False}
