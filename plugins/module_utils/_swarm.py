@@ -136,7 +136,11 @@ def find_node(host, nodes):
 def plan(hosts, nodes, operator):
     """Decide, per host, what the cluster must do. ``nodes`` is ``docker node inspect`` of all nodes.
 
-    Returns ``{"actions": {name: action}, "errors": [...]}`` where an action has ``do`` (one of
+    Joins and promotions go through ``operator``, a manager already. Demotions and removals go
+    through ``lead``, the first present host the inventory wants as a manager: it is one by
+    then, so a hand-made swarm whose only manager must become a worker can be adopted.
+
+    Returns ``{"actions": {name: action}, "errors": [...], "lead": name}``; an action has ``do`` (one of
     ``join``, ``keep``, ``remove``, ``leave``, ``none``), ``role`` (the wanted role), ``node_id``,
     ``promote``/``demote`` (bool), and for removals ``manager`` and ``reachable``.
     """
@@ -163,10 +167,8 @@ def plan(hosts, nodes, operator):
         actions[host["name"]] = {"do": "keep", "role": host["want"], "node_id": node["ID"], "addr": host["addr"],
                                  "promote": host["want"] == "manager" and not is_manager,
                                  "demote": host["want"] == "worker" and is_manager}
-    if operator in actions and actions[operator].get("demote"):
-        errors.append(f"{operator}: the manager operating the cluster would be demoted; list it in "
-                      "swarm_managers or add another manager first")
-    return {"actions": actions, "errors": errors}
+    lead = next((h["name"] for h in hosts if h.get("want") == "manager" and h.get("state") == "present"), None)
+    return {"actions": actions, "errors": errors, "lead": lead}
 
 
 def _removal(host, node, local):

@@ -131,10 +131,12 @@ class TestPlan:
                        [node("n1", "m1", "manager")], "m1")["actions"]
         assert actions["w2"]["do"] == "none"
 
-    def test_the_operating_manager_is_never_demoted(self):
-        result = plan([host("m1", "worker", info=manager_info("n1"))], [node("n1", "m1", "manager")], "m1")
-        assert result["errors"] == ["m1: the manager operating the cluster would be demoted; list it in "
-                                    "swarm_managers or add another manager first"]
+    def test_demotions_go_through_a_wanted_manager_so_a_hand_made_manager_can_become_a_worker(self):
+        hosts = [host("w1", "worker", info=manager_info("n1")), host("m2", info=worker_info("n2"))]
+        result = plan(hosts, [node("n1", "w1", "manager"), node("n2", "m2")], "w1")
+        assert result["errors"] == []
+        assert result["actions"]["w1"]["demote"] and result["actions"]["m2"]["promote"]
+        assert result["lead"] == "m2"
 
     def test_a_locked_manager_is_reported(self):
         locked = {"LocalNodeState": "locked", "NodeID": "n2"}

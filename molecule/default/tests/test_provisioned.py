@@ -4,6 +4,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import tempfile
 
 import testinfra
@@ -159,3 +160,37 @@ def test_a_changed_engine_setting_restarts_each_engine_one_host_at_a_time():
     assert restored.returncode == 0
     assert json.loads(host.check_output("docker info --format '{{json .}}'"))["Debug"] is False
     assert all(counts["failed"] == 0 for counts in recap(restored.stdout).values())
+
+
+def test_a_swarm_made_by_hand_is_adopted_without_reinit_or_restarts():
+    """Last: it replaces the swarm site.yml formed with one made by hand, run by mol02, a worker in the inventory."""
+    sys.path.insert(0, os.path.join(SCENARIO, "..", "shared"))
+    from labtest import TEST_IMAGE, build_test_image, nodes, on_host, on_hosts
+
+    build_test_image(INVENTORY, "paddock")
+    on_hosts(INVENTORY, "paddock", "docker swarm leave --force")
+    on_host(INVENTORY, "mol02", "docker swarm init --advertise-addr 10.3.1.5")
+    token = on_host(INVENTORY, "mol02", "docker swarm join-token -q worker")
+    on_hosts(INVENTORY, "mol01:mol03", f"docker swarm join --token {token} 10.3.1.5:2377")
+    on_host(INVENTORY, "mol02", f"docker service create -q --name handmade --replicas 3 --no-resolve-image "
+                                f"{TEST_IMAGE}")
+    cluster = on_host(INVENTORY, "mol02", "docker info --format '{{.Swarm.Cluster.ID}}'")
+    containers = on_hosts(INVENTORY, "paddock", "docker ps -q --filter label=com.docker.swarm.service.name=handmade")
+
+    check = playbook("site.yml", "--check", "--diff")
+    assert check.returncode == 0, check.stdout[-3000:]
+    assert recap(check.stdout)["mol01"]["changed"] > 0  # it reports the promotion it would make...
+    assert nodes(INVENTORY, "mol02")["mol01"]["ManagerStatus"] == ""  # ...and makes none
+
+    run = playbook("site.yml")
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert "TASK [swarm : Initialise the swarm" not in run.stdout
+    assert on_host(INVENTORY, "mol01", "docker info --format '{{.Swarm.Cluster.ID}}'") == cluster
+    listing = nodes(INVENTORY, "mol01")
+    assert listing["mol01"]["ManagerStatus"] == "Leader" or listing["mol01"]["ManagerStatus"] == "Reachable"
+    assert listing["mol02"]["ManagerStatus"] == ""  # the inventory says worker
+    assert on_hosts(INVENTORY, "paddock", "docker ps -q --filter label=com.docker.swarm.service.name=handmade") \
+        == containers  # no running task restarted
+    again = playbook("site.yml")
+    assert {h: c["changed"] for h, c in recap(again.stdout).items()} == dict.fromkeys(
+        ["localhost", "mol01", "mol02", "mol03"], 0)

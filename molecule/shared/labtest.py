@@ -1,0 +1,93 @@
+"""Helpers for the scenarios' tests: run what a user runs, against a scenario's inventory
+or an edited copy of it, and read the answers."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+import yaml
+
+SHARED = os.path.dirname(os.path.abspath(__file__))
+PROJECT = os.path.dirname(os.path.dirname(SHARED))
+ENV = dict(os.environ, ANSIBLE_CONFIG=os.path.join(PROJECT, "ansible.cfg"), ANSIBLE_FORCE_COLOR="0")
+
+
+def playbook(inventory, *args, timeout=1200):
+    return subprocess.run(["ansible-playbook", "-i", inventory, *args], cwd=PROJECT, env=ENV,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def on_hosts(inventory, pattern, command):
+    """Run a shell command on hosts through Ansible; return {host: stdout} (fails the test on error)."""
+    env = dict(ENV, ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
+    raw = "{% raw %}" + command + "{% endraw %}"  # Docker's Go templates are not Jinja
+    run = subprocess.run(["ansible", "-i", inventory, pattern, "-m", "ansible.builtin.shell", "-a", raw],
+                         cwd=PROJECT, env=env, capture_output=True, text=True, timeout=600)
+    # Other enabled callbacks (profile_tasks) print around the JSON document, which starts at "{".
+    document = run.stdout[run.stdout.index("\n{\n") + 1:] if not run.stdout.startswith("{") else run.stdout
+    results = json.JSONDecoder().raw_decode(document)[0]["plays"][0]["tasks"][0]["hosts"]
+    failed = {h: r.get("stderr") or r.get("msg") for h, r in results.items() if r.get("rc", 1) != 0}
+    assert not failed, failed
+    return {host: result["stdout"] for host, result in results.items()}
+
+
+def on_host(inventory, host, command):
+    return on_hosts(inventory, host, command)[host]
+
+
+def outer_docker(*args):
+    """The local engine that runs the lab's host containers."""
+    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=120, check=True).stdout
+
+
+def recap(output):
+    return {m[0]: {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m[1])}
+            for m in re.findall(r"^(\S+)\s+:\s+(ok=.*)$", output, re.M)}
+
+
+def nodes(inventory, manager):
+    listing = on_host(inventory, manager, "docker node ls --format '{{json .}}'")
+    return {n["Hostname"]: n for n in map(json.loads, listing.splitlines())}
+
+
+class EditedInventory:
+    """A copy of a scenario inventory whose hosts.yml a test edits, as a user edits theirs."""
+
+    def __init__(self, source):
+        self.dir = tempfile.mkdtemp(prefix="paddock-inv-")
+        for name in os.listdir(source):
+            path = os.path.join(source, name)
+            if name != "hosts.yml":
+                os.symlink(os.path.realpath(path), os.path.join(self.dir, name))
+        with open(os.path.join(source, "hosts.yml")) as handle:
+            self.data = yaml.safe_load(handle)
+        self.save()
+
+    def group(self, *path):
+        node = self.data["all"]
+        for name in path:
+            node = node["children"][name]
+        return node
+
+    def save(self):
+        with open(os.path.join(self.dir, "hosts.yml"), "w") as handle:
+            yaml.safe_dump(self.data, handle)
+        return self.dir
+
+    def remove(self):
+        shutil.rmtree(self.dir)
+
+
+TEST_IMAGE = "paddock/busybox:test"
+
+
+def build_test_image(inventory, pattern):
+    """A real image on each host, built from Debian's busybox-static (no registry is reachable here)."""
+    on_hosts(inventory, pattern, (
+        "command -v busybox >/dev/null || apt-get install -y -q busybox-static >/dev/null; "
+        f"docker image inspect {TEST_IMAGE} >/dev/null 2>&1 || {{ d=$(mktemp -d); mkdir $d/bin; "
+        "cp /bin/busybox $d/bin/; for c in sh sleep hostname; do ln -s busybox $d/bin/$c; done; "
+        f"tar -C $d -c . | docker import -c 'CMD [\"/bin/sleep\", \"86400\"]' - {TEST_IMAGE} >/dev/null; }}"))

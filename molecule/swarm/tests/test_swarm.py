@@ -1,0 +1,157 @@
+"""A swarm formed from the inventory, and changed only by editing it: what a user sees."""
+
+import json
+import os
+import sys
+import time
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
+from labtest import (  # noqa: E402
+    PROJECT,
+    TEST_IMAGE,
+    EditedInventory,
+    build_test_image,
+    nodes,
+    on_host,
+    on_hosts,
+    outer_docker,
+    playbook,
+    recap,
+)
+
+SCENARIO = os.environ.get("MOLECULE_SCENARIO_DIRECTORY", os.path.dirname(os.path.dirname(__file__)))
+INVENTORY = os.path.join(SCENARIO, "inventory")
+LAB = "paddock-mol-swarm"
+MANAGERS, WORKERS = ["sw01", "sw02", "sw03"], ["sw04", "sw05"]
+IMAGE = TEST_IMAGE
+
+
+def task_containers(pattern, service):
+    """The container IDs of a service's running tasks, per host."""
+    found = on_hosts(INVENTORY, pattern, f"docker ps -q --filter label=com.docker.swarm.service.name={service}")
+    return {host: sorted(out.split()) for host, out in found.items()}
+
+
+def running_tasks(service):
+    return on_host(INVENTORY, "sw01", f"docker service ps {service} --filter desired-state=running "
+                                      "--format '{{.Node}} {{.CurrentState}}'").splitlines()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def image():
+    """A real image on every node, built from Debian's busybox-static (no registry is reachable)."""
+    build_test_image(INVENTORY, "paddock")
+
+
+@pytest.fixture(scope="module")
+def edited():
+    inventory = EditedInventory(INVENTORY)
+    yield inventory
+    inventory.remove()
+
+
+def test_three_managers_and_two_workers_are_ready_with_one_leader():
+    listing = nodes(INVENTORY, "sw01")
+    assert sorted(listing) == MANAGERS + WORKERS
+    assert {n["Status"] for n in listing.values()} == {"Ready"}
+    assert sorted(h for h, n in listing.items() if n["ManagerStatus"]) == MANAGERS
+    assert [n["ManagerStatus"] for n in listing.values()].count("Leader") == 1
+
+
+def test_managers_are_drained_and_carry_no_workloads():
+    listing = nodes(INVENTORY, "sw01")
+    assert {h: n["Availability"] for h, n in listing.items()} == {
+        "sw01": "Drain", "sw02": "Drain", "sw03": "Drain", "sw04": "Active", "sw05": "Active"}
+
+
+def test_nodes_carry_inventory_and_automatic_host_labels_and_stacks_place_by_them():
+    labels = json.loads(on_host(INVENTORY, "sw01", "docker node inspect sw04 --format '{{json .Spec.Labels}}'"))
+    assert labels["zone"] == "a"
+    assert labels["paddock.host.docker_version"].startswith("20.10")
+    assert labels["io.rancher.host.docker_version"] == labels["paddock.host.docker_version"]
+    on_host(INVENTORY, "sw01", f"docker service create -q --name placed --replicas 2 --no-resolve-image "
+                               f"--constraint node.labels.zone==a {IMAGE}")
+    try:
+        assert [line.split()[0] for line in running_tasks("placed")] == ["sw04", "sw04"]
+    finally:
+        on_host(INVENTORY, "sw01", "docker service rm placed")
+
+
+@pytest.mark.parametrize("edit,message", [
+    (lambda inv: inv.group("paddock", "swarm_managers")["hosts"].update(
+        {"sw04": inv.group("paddock", "swarm_workers")["hosts"].pop("sw04")}),
+     "hosts.yml: group swarm_managers: has 4 present managers (sw01, sw02, sw03, sw04); the count must be odd "
+     "so that a majority survives a failure"),
+    (lambda inv: inv.group("paddock", "swarm_workers")["hosts"]["sw05"].update(swarm_advertise_addr="10.3.4.14"),
+     "hosts.yml: host sw05: advertise address 10.3.4.14 is also the advertise address of sw04"),
+    (lambda inv: inv.group("paddock", "swarm_managers")["hosts"].update(sw05=None),
+     "hosts.yml: host sw05: is in both swarm_managers and swarm_workers; a host has one role"),
+    (lambda inv: inv.group("paddock", "swarm_workers")["hosts"]["sw05"].update(node_state="gone"),
+     "hosts.yml: host sw05: node_state: must be one of: present, absent; got 'gone'"),
+], ids=["even managers", "duplicate advertise address", "two roles", "unknown state"])
+def test_a_bad_inventory_is_refused_before_any_host_is_touched(edit, message):
+    inventory = EditedInventory(INVENTORY)
+    try:
+        edit(inventory)
+        run = playbook(inventory.save(), "site.yml")
+    finally:
+        inventory.remove()
+    assert run.returncode != 0
+    assert message in run.stdout, run.stdout[-2000:]
+    assert "TASK [Gathering Facts]" not in run.stdout  # validation failed before any host was contacted
+
+
+def test_adding_a_node_by_an_inventory_line_changes_nothing_else(edited):
+    on_host(INVENTORY, "sw01", f"docker service create -q --name web --replicas 4 --no-resolve-image {IMAGE}")
+    before = task_containers("paddock", "web")
+    assert sum(len(ids) for ids in before.values()) == 4
+    edited.group("paddock", "swarm_workers")["hosts"]["sw06"] = {"ansible_host": "10.3.4.16",
+                                                                 "lab_data_address": "10.5.4.16"}
+    edited.group("lab")["hosts"]["sw06"] = None
+    assert playbook(edited.save(), "playbooks/lab_up.yml").returncode == 0
+    run = playbook(edited.dir, "site.yml")
+    assert run.returncode == 0, run.stdout[-3000:]
+    counts = recap(run.stdout)
+    assert counts["sw06"]["changed"] > 0
+    assert {h: c["changed"] for h, c in counts.items() if h != "sw06"} == dict.fromkeys(
+        MANAGERS + WORKERS + ["localhost"], 0)
+    assert nodes(INVENTORY, "sw01")["sw06"]["Status"] == "Ready"
+    assert task_containers("paddock", "web") == before  # no running task restarted
+
+
+def test_removing_a_live_node_drains_it_and_takes_it_out(edited):
+    edited.group("paddock", "swarm_workers")["hosts"]["sw06"]["node_state"] = "absent"
+    run = playbook(edited.save(), "site.yml")
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert "sw06" not in nodes(INVENTORY, "sw01")
+    assert on_host(edited.dir, "sw06", "docker info --format '{{.Swarm.LocalNodeState}}'") == "inactive"
+    assert len(running_tasks("web")) == 4
+
+
+def test_removing_a_dead_node_works_and_a_label_removed_from_the_inventory_goes(edited):
+    on_host(INVENTORY, "sw01", "docker node update -q --label-add handmade=1 sw04")
+    outer_docker("stop", f"{LAB}-sw05")
+    edited.group("paddock", "swarm_workers")["hosts"]["sw05"]["node_state"] = "absent"
+    run = playbook(edited.save(), "site.yml")
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert "sw05" not in nodes(INVENTORY, "sw01")
+    labels = json.loads(on_host(INVENTORY, "sw01", "docker node inspect sw04 --format '{{json .Spec.Labels}}'"))
+    assert "handmade" not in labels and labels["zone"] == "a"
+    assert [line.split()[0] for line in running_tasks("web")] == ["sw04"] * 4
+
+
+def test_with_one_manager_of_three_stopped_the_cluster_still_takes_service_updates():
+    outer_docker("stop", "-t", "0", f"{LAB}-sw02")
+    stopped = time.monotonic()
+    while nodes(INVENTORY, "sw01")["sw02"]["Status"] != "Down":
+        assert time.monotonic() - stopped < 120, "sw02 never showed Down"
+        time.sleep(1)
+    down_after = round(time.monotonic() - stopped, 1)
+    on_host(INVENTORY, "sw01", "docker service update -q --detach --replicas 2 web")
+    assert on_host(INVENTORY, "sw03", "docker service inspect web --format '{{.Spec.Mode.Replicated.Replicas}}'") == "2"
+    with open(os.path.join(PROJECT, "bench", "results", "manager_down.json"), "w") as handle:
+        json.dump({"what": "seconds from stopping 1 of 3 managers until docker node ls shows it Down",
+                   "seconds": down_after}, handle)
+    print(f"sw02 showed Down {down_after} s after it stopped")
