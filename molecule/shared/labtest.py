@@ -23,8 +23,8 @@ def playbook(inventory, *args, timeout=1200):
 def on_hosts(inventory, pattern, command):
     """Run a shell command on hosts through Ansible; return {host: stdout} (fails the test on error)."""
     env = dict(ENV, ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
-    raw = "{% raw %}" + command + "{% endraw %}"  # Docker's Go templates are not Jinja
-    run = subprocess.run(["ansible", "-i", inventory, pattern, "-m", "ansible.builtin.shell", "-a", raw],
+    args = json.dumps({"cmd": "{% raw %}" + command + "{% endraw %}"})  # Docker's Go templates are not Jinja
+    run = subprocess.run(["ansible", "-i", inventory, pattern, "-m", "ansible.builtin.shell", "-a", args],
                          cwd=PROJECT, env=env, capture_output=True, text=True, timeout=600)
     # Other enabled callbacks (profile_tasks) print around the JSON document, which starts at "{".
     document = run.stdout[run.stdout.index("\n{\n") + 1:] if not run.stdout.startswith("{") else run.stdout
