@@ -79,7 +79,8 @@ class TestBootstrap:
         assert bootstrap(hosts)["init"] is False
 
     def test_managers_of_two_swarms_are_an_error(self):
-        hosts = [host("m1", info=manager_info("n1", "CLUSTERONE000")), host("m2", info=manager_info("n2", "CLUSTERTWO000"))]
+        hosts = [host("m1", info=manager_info("n1", "CLUSTERONE000")),
+                 host("m2", info=manager_info("n2", "CLUSTERTWO000"))]
         assert bootstrap(hosts)["errors"] == [
             "the inventory's hosts are managers of different swarms (CLUSTERONE00: m1; CLUSTERTWO00: m2); "
             "one inventory is one swarm"]
@@ -140,7 +141,8 @@ class TestPlan:
 
     def test_a_locked_manager_is_reported(self):
         locked = {"LocalNodeState": "locked", "NodeID": "n2"}
-        result = plan([host("m1", info=manager_info("n1")), host("m2", info=locked)], [node("n1", "m1", "manager")], "m1")
+        result = plan([host("m1", info=manager_info("n1")), host("m2", info=locked)],
+                      [node("n1", "m1", "manager")], "m1")
         assert result["errors"] == ["m2: its engine reports swarm state 'locked'; unlock it with its unlock key"]
 
 
@@ -155,8 +157,8 @@ def test_nodes_are_found_by_id_then_label_then_hostname_then_address():
 
 
 def test_inventory_labels_join_the_automatic_host_labels_and_win():
-    labels = host_labels({"kernel": "6.1.0"}, {"ServerVersion": "20.10.24", "OperatingSystem": "Debian",
-                                               "NCPU": 2, "MemTotal": 2 * 1024 ** 3}, "w1", {"zone": "a", "paddock.host.cpus": "8"})
+    info = {"ServerVersion": "20.10.24", "OperatingSystem": "Debian", "NCPU": 2, "MemTotal": 2 * 1024 ** 3}
+    labels = host_labels({"kernel": "6.1.0"}, info, "w1", {"zone": "a", "paddock.host.cpus": "8"})
     assert labels == {"paddock.inventory_hostname": "w1", "paddock.host.kernel": "6.1.0",
                       "paddock.host.docker_version": "20.10.24", "paddock.host.os": "Debian",
                       "paddock.host.cpus": "8", "paddock.host.memory_mb": "2048",
