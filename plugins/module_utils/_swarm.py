@@ -106,6 +106,10 @@ def bootstrap(hosts):
     if silent:
         return _failed(f"can not tell whether a swarm exists: {', '.join(silent)} did not report its "
                        "swarm state; a new swarm is only initialised when every present host answers")
+    locked = [h["name"] for h in hosts if (h.get("info") or {}).get("LocalNodeState") == "locked"]
+    if locked:
+        return _failed(f"{', '.join(locked)}: the swarm is locked (autolock) and no manager can operate it; "
+                       "give swarm_unlock_key (the vaulted key Paddock saved) so that site.yml unlocks it")
     joined = [h["name"] for h in hosts if (h.get("info") or {}).get("LocalNodeState") not in (None, "inactive")]
     if joined:
         return _failed(f"{', '.join(joined)} already in a swarm that no host of the inventory manages; "

@@ -90,6 +90,12 @@ class TestBootstrap:
             "can not tell whether a swarm exists: m2 did not report its swarm state; a new swarm is only "
             "initialised when every present host answers"]
 
+    def test_a_locked_swarm_asks_for_its_unlock_key(self):
+        locked = {"LocalNodeState": "locked", "NodeID": "n1", "ControlAvailable": False}
+        assert bootstrap([host("m1", info=locked)])["errors"] == [
+            "m1: the swarm is locked (autolock) and no manager can operate it; give swarm_unlock_key (the "
+            "vaulted key Paddock saved) so that site.yml unlocks it"]
+
     def test_a_worker_of_a_foreign_swarm_without_a_listed_manager_is_an_error(self):
         assert bootstrap([host("m1"), host("w2", "worker", info=worker_info("x"))])["errors"] == [
             "w2 already in a swarm that no host of the inventory manages; list one of its managers in "

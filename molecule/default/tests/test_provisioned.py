@@ -117,7 +117,7 @@ def test_check_mode_on_the_converged_hosts_changes_nothing():
     run = playbook("site.yml", "--check", "--diff")
     assert run.returncode == 0, run.stdout[-3000:]
     hosts = recap(run.stdout)
-    assert set(hosts) == {"mol01", "mol02", "mol03"}
+    assert set(hosts) == {"localhost", "mol01", "mol02", "mol03"}  # localhost: the swarm planning plays
     assert all(counts["changed"] == 0 and counts["failed"] == 0 for counts in hosts.values()), hosts
 
 
@@ -194,3 +194,35 @@ def test_a_swarm_made_by_hand_is_adopted_without_reinit_or_restarts():
     again = playbook("site.yml")
     assert {h: c["changed"] for h, c in recap(again.stdout).items()} == dict.fromkeys(
         ["localhost", "mol01", "mol02", "mol03"], 0)
+
+
+def test_autolock_keeps_the_unlock_key_in_vault_and_unlocks_a_restarted_manager(tmp_path):
+    """After the adoption test: mol01 is the manager."""
+    sys.path.insert(0, os.path.join(SCENARIO, "..", "shared"))
+    from labtest import on_host
+
+    password, key_file = tmp_path / "vault-pass", tmp_path / "unlock.yml"
+    password.write_text("paddock-test-vault-password\n")
+    os.environ["ANSIBLE_VAULT_PASSWORD_FILE"] = str(password)
+    try:
+        on = playbook("site.yml", "-e", "swarm_autolock=true", "-e", f"swarm_unlock_key_file={key_file}")
+        assert on.returncode == 0, on.stdout[-3000:]
+        key = on_host(INVENTORY, "mol01", "docker swarm unlock-key -q")
+        vaulted = key_file.read_text()
+        assert "$ANSIBLE_VAULT;1.1;AES256" in vaulted and key not in vaulted
+        assert key not in on.stdout and key not in on.stderr
+
+        on_host(INVENTORY, "mol01", "systemctl restart docker")
+        assert on_host(INVENTORY, "mol01", "docker info --format '{{.Swarm.LocalNodeState}}'") == "locked"
+        unlocked = playbook("site.yml", "-e", "swarm_autolock=true", "-e", f"@{key_file}",
+                            "-e", f"swarm_unlock_key_file={key_file}")
+        assert unlocked.returncode == 0, unlocked.stdout[-3000:]
+        assert on_host(INVENTORY, "mol01", "docker info --format '{{.Swarm.LocalNodeState}}'") == "active"
+        assert key not in unlocked.stdout
+
+        off = playbook("site.yml", "-e", "swarm_autolock=false", "-e", f"@{key_file}")
+        assert off.returncode == 0, off.stdout[-3000:]
+        assert on_host(INVENTORY, "mol01", "docker info --format "
+                                           "'{{.Swarm.Cluster.Spec.EncryptionConfig.AutoLockManagers}}'") == "false"
+    finally:
+        del os.environ["ANSIBLE_VAULT_PASSWORD_FILE"]
