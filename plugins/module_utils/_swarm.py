@@ -40,7 +40,10 @@ def inventory_errors(hosts):
     errors += _duplicate_addresses(hosts)
     managers = [h["name"] for h in hosts if "swarm_managers" in h.get("groups", [])
                 and h.get("state", "present") == "present"]
+    in_swarm = [h for h in hosts if set(h.get("groups", [])) & set(ROLE_GROUPS)]
     source = next((h.get("inventory_file") for h in hosts), None) or "inventory"
+    if not in_swarm:
+        return errors  # plain Docker hosts: no swarm to describe
     if not managers:
         errors.append(f"{source}: group swarm_managers: has no present host; a Swarm needs a manager")
     elif len(managers) % 2 == 0:

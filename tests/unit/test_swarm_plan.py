@@ -59,6 +59,9 @@ class TestInventory:
         assert inventory_errors([host("m1", addr="10.0.0.9"), host("w2", "worker", addr="10.0.0.9")]) == [
             "inv/hosts.yml: host w2: advertise address 10.0.0.9 is also the advertise address of m1"]
 
+    def test_hosts_in_no_swarm_group_are_plain_docker_hosts(self):
+        assert inventory_errors([host("d1", want=None, groups=[])]) == []
+
     def test_no_manager_is_refused(self):
         assert inventory_errors([host("w2", "worker")]) == [
             "inv/hosts.yml: group swarm_managers: has no present host; a Swarm needs a manager"]
