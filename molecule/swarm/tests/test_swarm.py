@@ -121,6 +121,42 @@ def test_adding_a_node_by_an_inventory_line_changes_nothing_else(edited):
     assert task_containers("paddock", "web") == before  # no running task restarted
 
 
+def test_the_host_agent_counts_the_swarm_tasks_each_node_runs():
+    here = len(task_containers("sw04", "web")["sw04"])
+    assert here > 0
+    deadline = time.monotonic() + 40  # the counter refreshes every 15 s
+    while True:
+        metrics = on_host(INVENTORY, "sw04", "python3 -c \"import urllib.request as u; "
+                                             "print(u.urlopen('http://127.0.0.1:9100/metrics').read().decode())\"")
+        counted = [line for line in metrics.splitlines() if line.startswith("paddock_swarm_tasks ")]
+        if counted == [f"paddock_swarm_tasks {here}"] or time.monotonic() > deadline:
+            break
+        time.sleep(3)
+    assert counted == [f"paddock_swarm_tasks {here}"]
+    assert "node_filesystem_avail_bytes" in metrics and "node_network_receive_bytes_total" in metrics
+
+
+def test_the_status_playbook_shows_the_infrastructure():
+    run = playbook(INVENTORY, "playbooks/status.yml")
+    assert run.returncode == 0, run.stdout[-2000:]
+    assert all(c["changed"] == 0 for c in recap(run.stdout).values())
+    rows = {line.split()[1]: line.split()[2:] for line in run.stdout.splitlines()
+            if line.strip().startswith("- sw0")}
+    assert sorted(rows) == MANAGERS + WORKERS  # the hosts of the inventory it was given
+    assert "manager" in rows["sw02"] and "drain" in rows["sw02"]  # a leader's role reads "manager (leader)"
+    assert rows["sw04"][:3] == ["worker", "ready", "active"] and "zone=a" in rows["sw04"]
+    assert any(name.startswith("web.") for name in rows["sw04"][-1].split(","))
+
+
+def test_rotating_the_join_tokens_replaces_them_without_printing_them():
+    old = on_host(INVENTORY, "sw01", "docker swarm join-token -q worker")
+    run = playbook(INVENTORY, "playbooks/rotate_join_tokens.yml")
+    assert run.returncode == 0
+    new = on_host(INVENTORY, "sw01", "docker swarm join-token -q worker")
+    assert new != old
+    assert old not in run.stdout and new not in run.stdout
+
+
 def test_removing_a_live_node_drains_it_and_takes_it_out(edited):
     edited.group("paddock", "swarm_workers")["hosts"]["sw06"]["node_state"] = "absent"
     run = playbook(edited.save(), "site.yml")
