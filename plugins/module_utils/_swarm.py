@@ -16,6 +16,7 @@ A host is described by a mapping:
 from __future__ import annotations
 
 import ipaddress
+import json
 
 STATES = ("present", "absent")
 ROLE_GROUPS = {"swarm_managers": "manager", "swarm_workers": "worker"}
@@ -219,8 +220,6 @@ def advertise_address(hostvars):
 
 def describe_hosts(names, hostvars, info_var="swarm_docker_info"):
     """Build the host descriptions the planners take, from Ansible's hostvars."""
-    import json
-
     hosts = []
     for name in names:
         variables = hostvars[name]
