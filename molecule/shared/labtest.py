@@ -91,3 +91,10 @@ def build_test_image(inventory, pattern):
         f"docker image inspect {TEST_IMAGE} >/dev/null 2>&1 || {{ d=$(mktemp -d); mkdir $d/bin; "
         "cp /bin/busybox $d/bin/; for c in sh sleep hostname; do ln -s busybox $d/bin/$c; done; "
         f"tar -C $d -c . | docker import -c 'CMD [\"/bin/sleep\", \"86400\"]' - {TEST_IMAGE} >/dev/null; }}"))
+
+
+def failures(output):
+    """The lines of a playbook's output that say what failed, for assertion messages."""
+    lines = output.splitlines()
+    picked = [i for i, line in enumerate(lines) if line.startswith(("fatal:", "[ERROR]", "failed:"))]
+    return "\n".join("\n".join(lines[i:i + 8]) for i in picked) or output[-3000:]

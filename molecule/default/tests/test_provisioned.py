@@ -165,7 +165,7 @@ def test_a_changed_engine_setting_restarts_each_engine_one_host_at_a_time():
 def test_a_swarm_made_by_hand_is_adopted_without_reinit_or_restarts():
     """Last: it replaces the swarm site.yml formed with one made by hand, run by mol02, a worker in the inventory."""
     sys.path.insert(0, os.path.join(SCENARIO, "..", "shared"))
-    from labtest import TEST_IMAGE, build_test_image, nodes, on_host, on_hosts
+    from labtest import TEST_IMAGE, build_test_image, failures, nodes, on_host, on_hosts
 
     build_test_image(INVENTORY, "paddock")
     on_hosts(INVENTORY, "paddock", "docker swarm leave --force")
@@ -178,12 +178,12 @@ def test_a_swarm_made_by_hand_is_adopted_without_reinit_or_restarts():
     containers = on_hosts(INVENTORY, "paddock", "docker ps -q --filter label=com.docker.swarm.service.name=handmade")
 
     check = playbook("site.yml", "--check", "--diff")
-    assert check.returncode == 0, check.stdout[-3000:]
+    assert check.returncode == 0, failures(check.stdout)
     assert recap(check.stdout)["mol01"]["changed"] > 0  # it reports the promotion it would make...
     assert nodes(INVENTORY, "mol02")["mol01"]["ManagerStatus"] == ""  # ...and makes none
 
     run = playbook("site.yml")
-    assert run.returncode == 0, run.stdout[-3000:]
+    assert run.returncode == 0, failures(run.stdout)
     assert "TASK [swarm : Initialise the swarm" not in run.stdout
     assert on_host(INVENTORY, "mol01", "docker info --format '{{.Swarm.Cluster.ID}}'") == cluster
     listing = nodes(INVENTORY, "mol01")
