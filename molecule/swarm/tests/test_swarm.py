@@ -50,6 +50,9 @@ def edited():
     inventory = EditedInventory(INVENTORY)
     yield inventory
     inventory.remove()
+    # sw06 exists only in the edited inventory, so Molecule's destroy would not see it.
+    outer_docker("rm", "-f", f"{LAB}-sw06")
+    outer_docker("volume", "rm", "-f", f"{LAB}-sw06-docker")
 
 
 def test_three_managers_and_two_workers_are_ready_with_one_leader():
