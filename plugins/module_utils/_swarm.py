@@ -172,9 +172,11 @@ def plan(hosts, nodes, operator):
             actions[host["name"]] = {"do": "join", "role": host["want"], "node_id": None, "addr": host["addr"]}
             continue
         is_manager = node.get("Spec", {}).get("Role") == "manager"
+        spec = node.get("Spec", {})
         actions[host["name"]] = {"do": "keep", "role": host["want"], "node_id": node["ID"], "addr": host["addr"],
                                  "promote": host["want"] == "manager" and not is_manager,
-                                 "demote": host["want"] == "worker" and is_manager}
+                                 "demote": host["want"] == "worker" and is_manager,
+                                 "labels": spec.get("Labels") or {}, "availability": spec.get("Availability")}
     lead = next((h["name"] for h in hosts if h.get("want") == "manager" and h.get("state") == "present"), None)
     return {"actions": actions, "errors": errors, "lead": lead}
 

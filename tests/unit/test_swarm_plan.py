@@ -112,7 +112,7 @@ class TestPlan:
         nodes = [node("n1", "m1", "manager"), node("n2", "m2"), node("n3", "w3", "manager")]
         actions = plan(hosts, nodes, "m1")["actions"]
         assert actions["m1"] == {"do": "keep", "role": "manager", "node_id": "n1", "addr": "10.0.0.1",
-                                 "promote": False, "demote": False}
+                                 "promote": False, "demote": False, "labels": {}, "availability": None}
         assert actions["m2"]["promote"] is True
         assert actions["w3"]["demote"] is True
         assert actions["w4"] == {"do": "join", "role": "worker", "node_id": None, "addr": "10.0.0.4"}
