@@ -397,6 +397,14 @@ def warnings(config):
     docker = rancher.get("docker") if isinstance(rancher.get("docker"), dict) else {}
     found += [(["rancher", "docker", key], "is a RancherOS-only engine key; Paddock does not apply it")
               for key in ROS_ONLY_DOCKER if key in docker]
+    network = rancher.get("network") if isinstance(rancher.get("network"), dict) else {}
+    found += [(["rancher", "network", key], "is a RancherOS-only key; Paddock does not apply it")
+              for key in ROS_ONLY_NETWORK if key in network]
+    interfaces = network.get("interfaces") if isinstance(network.get("interfaces"), dict) else {}
+    found += [(["rancher", "network", "interfaces", name, key],
+               "is a RancherOS-only interface key; Paddock does not apply it")
+              for name, iface in interfaces.items() if isinstance(iface, dict)
+              for key in ROS_ONLY_INTERFACE if key in iface]
     for index, entry in enumerate(config.get("write_files") or []):
         if isinstance(entry, dict) and "container" in entry:
             found.append((["write_files", index, "container"],

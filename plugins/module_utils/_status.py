@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.paddock.platform.plugins.module_utils._swarm import INVENTORY_LABEL, find_node
+from ansible_collections.paddock.platform.plugins.module_utils._swarm import INVENTORY_LABEL, find_node, index_nodes
 
 _SAMPLE = re.compile(r'^(\w+)(?:\{([^}]*)\})?\s+(\S+)$')
 AUTOMATIC = ("paddock.", "io.rancher.host.")
@@ -49,9 +49,9 @@ def memory_use(text):
 
 def rows(hosts, nodes):
     """hosts: [{name, addr, metrics_a, metrics_b, containers}] -> one display row per host."""
-    out = []
+    out, index = [], index_nodes(nodes)
     for host in hosts:
-        node = find_node({"name": host["name"], "info": None, "addr": host.get("addr")}, nodes) or {}
+        node = find_node({"name": host["name"], "info": None, "addr": host.get("addr")}, index) or {}
         manager = node.get("ManagerStatus") or {}
         role = node.get("Spec", {}).get("Role", "-")
         labels = {k: v for k, v in (node.get("Spec", {}).get("Labels") or {}).items()

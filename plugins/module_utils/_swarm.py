@@ -128,16 +128,27 @@ def _failed(message):
     return {"host": None, "init": False, "cluster_id": None, "errors": [message]}
 
 
-def find_node(host, nodes):
+def index_nodes(nodes):
+    """Index ``docker node inspect`` output once, so matching every host costs O(hosts + nodes)."""
+    index = {"id": {}, "label": {}, "hostname": {}, "addr": {}}
+    for node in nodes:
+        keys = {"id": node["ID"],
+                "label": (node.get("Spec", {}).get("Labels") or {}).get(INVENTORY_LABEL),
+                "hostname": node.get("Description", {}).get("Hostname"),
+                "addr": node.get("Status", {}).get("Addr")}
+        for kind, key in keys.items():
+            if key:
+                index[kind].setdefault(key, node)  # the first node listed wins, as a scan would
+    return index
+
+
+def find_node(host, index):
     """The node of the cluster that is this host: by its own node ID, then our label, name, address."""
-    node_id = (host.get("info") or {}).get("NodeID")
-    for test in (lambda n: node_id and n["ID"] == node_id,
-                 lambda n: (n.get("Spec", {}).get("Labels") or {}).get(INVENTORY_LABEL) == host["name"],
-                 lambda n: n.get("Description", {}).get("Hostname") == host["name"],
-                 lambda n: host.get("addr") and n.get("Status", {}).get("Addr") == host["addr"]):
-        match = next((n for n in nodes if test(n)), None)
-        if match is not None:
-            return match
+    candidates = (("id", (host.get("info") or {}).get("NodeID")), ("label", host["name"]),
+                  ("hostname", host["name"]), ("addr", host.get("addr")))
+    for kind, key in candidates:
+        if key and key in index[kind]:
+            return index[kind][key]
     return None
 
 
@@ -152,10 +163,10 @@ def plan(hosts, nodes, operator):
     ``join``, ``keep``, ``remove``, ``leave``, ``none``), ``role`` (the wanted role), ``node_id``,
     ``promote``/``demote`` (bool), and for removals ``manager`` and ``reachable``.
     """
-    actions, errors = {}, []
+    actions, errors, index = {}, [], index_nodes(nodes)
     for host in hosts:
         info = host.get("info") or {}
-        node = find_node(host, nodes)
+        node = find_node(host, index)
         local = info.get("LocalNodeState")
         if host.get("state") == "absent":
             actions[host["name"]] = _removal(host, node, local)

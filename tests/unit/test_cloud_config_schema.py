@@ -190,9 +190,12 @@ def test_a_bad_document_is_refused_with_its_exact_errors(document, expected):
 
 
 def test_rancheros_only_keys_are_accepted_with_a_warning_naming_them():
-    document = {"bootcmd": ["x"], "rancher": {"console": "ubuntu", "docker": {"engine": "docker-17"}},
+    document = {"bootcmd": ["x"], "rancher": {"console": "ubuntu", "docker": {"engine": "docker-17"},
+                                              "network": {"pre_cmds": ["x"],
+                                                          "interfaces": {"eth0": {"pre_up": ["x"]}}}},
                 "write_files": [{"path": "/a", "container": "ntp"}]}
     assert validate(document) == []
     assert [path for path, _message in warnings(document)] == [
         ["bootcmd"], ["rancher", "console"], ["rancher", "docker", "engine"],
+        ["rancher", "network", "pre_cmds"], ["rancher", "network", "interfaces", "eth0", "pre_up"],
         ["write_files", 0, "container"]]

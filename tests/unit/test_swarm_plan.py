@@ -5,6 +5,7 @@ from ansible_collections.paddock.platform.plugins.module_utils._swarm import (
     bootstrap,
     find_node,
     host_labels,
+    index_nodes,
     inventory_errors,
     plan,
 )
@@ -156,8 +157,8 @@ class TestPlan:
 
 
 def test_nodes_are_found_by_id_then_label_then_hostname_then_address():
-    nodes = [node("a", "x"), node("b", "y", labels={"paddock.inventory_hostname": "h"}), node("c", "h"),
-             node("d", "z", addr="10.0.0.7")]
+    nodes = index_nodes([node("a", "x"), node("b", "y", labels={"paddock.inventory_hostname": "h"}),
+                         node("c", "h"), node("d", "z", addr="10.0.0.7")])
     assert find_node({"name": "h", "info": {"NodeID": "a"}}, nodes)["ID"] == "a"
     assert find_node({"name": "h", "info": None}, nodes)["ID"] == "b"  # our label beats the hostname of c
     assert find_node({"name": "x", "info": None}, nodes)["ID"] == "a"  # by hostname
