@@ -12,17 +12,21 @@ import yaml
 
 SHARED = os.path.dirname(os.path.abspath(__file__))
 PROJECT = os.path.dirname(os.path.dirname(SHARED))
-ENV = dict(os.environ, ANSIBLE_CONFIG=os.path.join(PROJECT, "ansible.cfg"), ANSIBLE_FORCE_COLOR="0")
+
+
+def environment(**extra):
+    """The environment a user's run gets, read now: tests may set variables (a vault password file)."""
+    return dict(os.environ, ANSIBLE_CONFIG=os.path.join(PROJECT, "ansible.cfg"), ANSIBLE_FORCE_COLOR="0", **extra)
 
 
 def playbook(inventory, *args, timeout=1200):
-    return subprocess.run(["ansible-playbook", "-i", inventory, *args], cwd=PROJECT, env=ENV,
+    return subprocess.run(["ansible-playbook", "-i", inventory, *args], cwd=PROJECT, env=environment(),
                           capture_output=True, text=True, timeout=timeout)
 
 
 def on_hosts(inventory, pattern, command):
     """Run a shell command on hosts through Ansible; return {host: stdout} (fails the test on error)."""
-    env = dict(ENV, ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
+    env = environment(ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
     args = json.dumps({"cmd": "{% raw %}" + command + "{% endraw %}"})  # Docker's Go templates are not Jinja
     run = subprocess.run(["ansible", "-i", inventory, pattern, "-m", "ansible.builtin.shell", "-a", args],
                          cwd=PROJECT, env=env, capture_output=True, text=True, timeout=600)

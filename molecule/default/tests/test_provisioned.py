@@ -9,8 +9,11 @@ import tempfile
 
 import testinfra
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
+import labtest  # noqa: E402
+from labtest import TEST_IMAGE, build_test_image, failures, nodes, on_host, on_hosts, recap  # noqa: E402
+
 SCENARIO = os.environ.get("MOLECULE_SCENARIO_DIRECTORY", os.path.dirname(os.path.dirname(__file__)))
-PROJECT = os.path.abspath(os.path.join(SCENARIO, "..", ".."))
 INVENTORY = os.path.join(SCENARIO, "inventory")
 
 
@@ -20,14 +23,7 @@ def hostvars(host):
 
 def playbook(*args):
     """Run a playbook against this scenario's hosts the way a user would."""
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(PROJECT, "ansible.cfg"), ANSIBLE_FORCE_COLOR="0")
-    return subprocess.run(["ansible-playbook", "-i", INVENTORY, *args], cwd=PROJECT, env=env,
-                          capture_output=True, text=True, timeout=900)
-
-
-def recap(output):
-    return {m[0]: {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m[1])}
-            for m in re.findall(r"^(\S+)\s+:\s+(ok=.*)$", output, re.M)}
+    return labtest.playbook(INVENTORY, *args)
 
 
 def ssh(host, key, command):
@@ -136,10 +132,7 @@ def test_a_bad_cloud_config_stops_the_run_before_any_host_changes():
     assert f"mol03: {bad.name}: rancher.network.interfaces.eth1.mtu: must be an integer, " \
            "got string 'big'" in output
     assert "TASK [cloud_config : Apply the cloud-config]" not in output
-    absent = subprocess.run(["ansible", "-i", INVENTORY, "mol01", "-m", "ansible.builtin.command",
-                             "-a", f"test ! -e {marker}"], cwd=PROJECT, capture_output=True, text=True,
-                            env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(PROJECT, "ansible.cfg")))
-    assert absent.returncode == 0, absent.stdout
+    assert on_host(INVENTORY, "mol01", f"test -e {marker} && echo present || echo absent") == "absent"
     os.unlink(bad.name)
 
 
@@ -164,9 +157,6 @@ def test_a_changed_engine_setting_restarts_each_engine_one_host_at_a_time():
 
 def test_a_swarm_made_by_hand_is_adopted_without_reinit_or_restarts():
     """Last: it replaces the swarm site.yml formed with one made by hand, run by mol02, a worker in the inventory."""
-    sys.path.insert(0, os.path.join(SCENARIO, "..", "shared"))
-    from labtest import TEST_IMAGE, build_test_image, failures, nodes, on_host, on_hosts
-
     build_test_image(INVENTORY, "paddock")
     on_hosts(INVENTORY, "paddock", "docker swarm leave --force")
     on_host(INVENTORY, "mol02", "docker swarm init --advertise-addr 10.3.1.5")
@@ -198,15 +188,12 @@ def test_a_swarm_made_by_hand_is_adopted_without_reinit_or_restarts():
 
 def test_autolock_keeps_the_unlock_key_in_vault_and_unlocks_a_restarted_manager(tmp_path):
     """After the adoption test: mol01 is the manager."""
-    sys.path.insert(0, os.path.join(SCENARIO, "..", "shared"))
-    from labtest import on_host
-
     password, key_file = tmp_path / "vault-pass", tmp_path / "unlock.yml"
     password.write_text("paddock-test-vault-password\n")
     os.environ["ANSIBLE_VAULT_PASSWORD_FILE"] = str(password)
     try:
         on = playbook("site.yml", "-e", "swarm_autolock=true", "-e", f"swarm_unlock_key_file={key_file}")
-        assert on.returncode == 0, on.stdout[-3000:]
+        assert on.returncode == 0, failures(on.stdout)
         key = on_host(INVENTORY, "mol01", "docker swarm unlock-key -q")
         vaulted = key_file.read_text()
         assert "$ANSIBLE_VAULT;1.1;AES256" in vaulted and key not in vaulted
@@ -216,12 +203,12 @@ def test_autolock_keeps_the_unlock_key_in_vault_and_unlocks_a_restarted_manager(
         assert on_host(INVENTORY, "mol01", "docker info --format '{{.Swarm.LocalNodeState}}'") == "locked"
         unlocked = playbook("site.yml", "-e", "swarm_autolock=true", "-e", f"@{key_file}",
                             "-e", f"swarm_unlock_key_file={key_file}")
-        assert unlocked.returncode == 0, unlocked.stdout[-3000:]
+        assert unlocked.returncode == 0, failures(unlocked.stdout)
         assert on_host(INVENTORY, "mol01", "docker info --format '{{.Swarm.LocalNodeState}}'") == "active"
         assert key not in unlocked.stdout
 
         off = playbook("site.yml", "-e", "swarm_autolock=false", "-e", f"@{key_file}")
-        assert off.returncode == 0, off.stdout[-3000:]
+        assert off.returncode == 0, failures(off.stdout)
         assert on_host(INVENTORY, "mol01", "docker info --format "
                                            "'{{.Swarm.Cluster.Spec.EncryptionConfig.AutoLockManagers}}'") == "false"
     finally:
