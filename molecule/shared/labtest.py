@@ -102,3 +102,14 @@ def failures(output):
     lines = output.splitlines()
     picked = [i for i, line in enumerate(lines) if line.startswith(("fatal:", "[ERROR]", "failed:"))]
     return "\n".join("\n".join(lines[i:i + 8]) for i in picked) or output[-3000:]
+
+
+def changed_tasks(output):
+    """The tasks of a playbook's output that reported a change, with the hosts, for assertion messages."""
+    found, task = [], None
+    for line in output.splitlines():
+        if line.startswith("TASK ["):
+            task = line.split("[", 1)[1].rsplit("]", 1)[0]
+        elif line.startswith("changed: ["):
+            found.append(f"{task}: {line}")
+    return "\n".join(found)

@@ -202,8 +202,13 @@ def _removal(host, node, local):
     return {"do": "none", "role": None, "node_id": None}
 
 
-def host_labels(facts, docker_info, name, labels):
-    """The labels a node carries: the inventory's, plus automatic host labels as Rancher set them."""
+LB_NODE_LABEL = "paddock.lb"
+
+
+def host_labels(facts, docker_info, name, labels, group_names=(), lb_group="load_balancers"):
+    """The labels a node carries: the inventory's, plus automatic host labels as Rancher set them.
+
+    Hosts in the load-balancer group also carry paddock.lb=true: the load balancers run there."""
     automatic = {
         INVENTORY_LABEL: name,
         "paddock.host.kernel": facts.get("kernel", docker_info.get("KernelVersion", "")),
@@ -215,6 +220,8 @@ def host_labels(facts, docker_info, name, labels):
         "io.rancher.host.linux_kernel_version": facts.get("kernel", docker_info.get("KernelVersion", "")),
         "io.rancher.host.docker_version": docker_info.get("ServerVersion", ""),
     }
+    if lb_group in (group_names or ()):
+        automatic[LB_NODE_LABEL] = "true"
     return {**automatic, **{str(k): str(v) for k, v in (labels or {}).items()}}
 
 

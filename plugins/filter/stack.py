@@ -1,0 +1,17 @@
+# Copyright: Paddock contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters for stacks. Each filter is documented in the YAML file of its name beside this one."""
+
+from __future__ import annotations
+
+
+def stack_image_map(images, registry):
+    """Each image images.yml builds, as a stack names it, -> its copy in the platform's registry."""
+    if not registry:
+        return {}
+    return {f"{i['name']}:{i['tag']}": f"{registry}/{i['name']}:{i['tag']}" for i in images or []}
+
+
+class FilterModule:
+    def filters(self):
+        return {"stack_image_map": stack_image_map}

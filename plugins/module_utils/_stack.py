@@ -1,0 +1,681 @@
+# Copyright: Paddock contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# Note that this module util is **PRIVATE** to the collection.
+"""Rancher 1.x stacks on Swarm: docker-compose.yml + rancher-compose.yml -> a Swarm stack.
+
+``render`` runs on the controller. It validates both files (every problem, each as
+``file: key.path: problem``), then translates them into one compose file of format 3.8 that
+``docker stack deploy`` takes, plus the HAProxy configuration of each load balancer:
+
+- ``scale`` becomes ``deploy.replicas``; ``io.rancher.scheduler.global`` becomes global mode;
+  ``io.rancher.scheduler.affinity:host_label[_ne]`` becomes placement constraints; a service's
+  anti-affinity to itself becomes ``max_replicas_per_node: 1``.
+- ``upgrade_strategy`` becomes ``update_config`` (``start_first`` -> ``order: start-first``).
+- ``links`` become network aliases on the stack's network; a ``rancher/dns-service`` alias
+  service becomes an alias on its targets.
+- A service with ``lb_config.port_rules`` (Rancher's ``rancher/lb-service-haproxy``) becomes
+  Paddock's load balancer: HAProxy on the chosen hosts' ports, finding its targets' tasks through
+  Swarm DNS (``tasks.<stack>_<service>``), so scaling a target needs no change to it.
+- Without IPVS (``ipvs: false``) services use ``endpoint_mode: dnsrr`` and host-mode ports,
+  because VIPs and the ingress mesh need IPVS.
+
+What has no Swarm equivalent is reported as a warning naming the key, never dropped silently.
+The result's ``hash`` covers everything deployed; the deploy step compares it with the hash
+recorded on the running services, because ``docker stack deploy`` itself is not idempotent.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+
+from ansible_collections.paddock.platform.plugins.module_utils._cloud_config_schema import key_path
+from ansible_collections.paddock.platform.plugins.module_utils._stack_schema import (
+    COMPOSE_SCHEMA,
+    RANCHER_SCHEMA,
+    schema_errors,
+)
+
+HASH_LABEL = "io.paddock.stack.hash"
+LB_LABEL = "io.paddock.lb"
+LB_IMAGES = ("rancher/lb-service-haproxy",)
+ALIAS_IMAGE = "rancher/dns-service"
+UNSUPPORTED_IMAGES = {"rancher/external-service": "external services (external_ips or a hostname)",
+                      "rancher/load-balancer-service": "the legacy v1.0/1.1 load balancer"}
+NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+STACK_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+# Keys Swarm ignores or cannot do, and why. Each is reported as a warning naming the key.
+UNMAPPED = {
+    "build": "Swarm does not build; build and push it with playbooks/images.yml, then name the image",
+    "container_name": "Swarm names each task itself",
+    "volumes_from": "Swarm cannot share one task's volumes with another",
+    "depends_on": "Swarm starts services in any order; make the service retry its dependencies",
+    "privileged": "Swarm services cannot be privileged",
+    "devices": "Swarm services cannot map devices",
+    "cpu_shares": "Swarm has no CPU shares; use deploy.resources",
+    "cpu_quota": "Swarm has no CPU quota; use deploy.resources.limits.cpus",
+    "cpuset": "Swarm services cannot pin CPUs", "mem_swappiness": "not supported by Swarm",
+    "memswap_limit": "not supported by Swarm", "volume_driver": "not supported by Swarm",
+    "external_links": "link across stacks by the stack network name <service>.<stack>_default instead",
+    "network_mode": "Swarm services cannot choose a network mode", "net": "Swarm services cannot choose a network mode",
+    "ipc": "not supported by Swarm", "pid": "not supported by Swarm", "security_opt": "not supported by Swarm",
+    "userns_mode": "not supported by Swarm", "cgroup_parent": "not supported by Swarm",
+    "mac_address": "not supported by Swarm", "oom_kill_disable": "not supported by Swarm",
+    "oom_score_adj": "not supported by Swarm", "cpu_count": "not supported by Swarm",
+    "cpu_percent": "not supported by Swarm", "cpu_period": "not supported by Swarm",
+    "runtime": "not supported by Swarm",
+    "storage_opt": "not supported by Swarm", "blkio_config": "not supported by Swarm",
+    "device_cgroup_rules": "not supported by Swarm", "shm_size": "not supported by Swarm",
+    "extends": "not supported by docker stack deploy; merge the files first", "group_add": "not supported by Swarm",
+    "pids_limit": "not supported by Swarm", "platform": "not supported by Swarm",
+}
+# Keys that compose 3.8 takes as they are.
+PASSTHROUGH = ("image", "command", "entrypoint", "environment", "env_file", "labels", "expose", "volumes",
+               "stop_signal", "stop_grace_period", "hostname", "domainname", "user", "working_dir", "dns",
+               "dns_search", "extra_hosts", "cap_add", "cap_drop", "read_only", "tty", "stdin_open", "init",
+               "ulimits", "sysctls", "tmpfs", "logging", "healthcheck", "deploy", "secrets", "configs",
+               "isolation", "credential_spec")
+RANCHER_UNMAPPED = {
+    "retain_ip": "Swarm gives a replaced task a new address; reach services by name",
+    "metadata": "there is no metadata service; pass values as environment variables",
+    "scale_policy": "Swarm has no autoscaling", "service_schemas": "not supported",
+    "external_ips": "external services are not supported", "hostname": "external services are not supported",
+    "load_balancer_config": "the legacy load balancer is not supported; use lb_config",
+    "certs": "the legacy load balancer is not supported", "default_cert": "the legacy load balancer is not supported",
+    "vcpu": "virtual machines are not supported", "memory": "virtual machines are not supported",
+    "userdata": "virtual machines are not supported", "disks": "virtual machines are not supported",
+}
+SCHEDULER = "io.rancher.scheduler."
+LABELS_WARNED = {
+    "io.rancher.sidekicks": "sidekicks are deployed as services of their own; Swarm cannot co-schedule them",
+    "io.rancher.container.start_once": "Swarm restarts tasks that exit; set restart: 'no' instead",
+    "io.rancher.container.requested_ip": "Swarm chooses task addresses",
+    "io.rancher.container.network": "put the container on a stack network instead",
+    "io.rancher.lb_service.target": "the load balancer balances over every task",
+}
+HTTP_PROTOCOLS = ("http",)
+TCP_PROTOCOLS = ("tcp",)
+
+
+class Stack:
+    """The result of rendering one stack: errors, warnings, the Swarm compose and LB configs."""
+
+    def __init__(self, name, compose_file, rancher_file):
+        self.name = name
+        self.compose_file = compose_file
+        self.rancher_file = rancher_file
+        self.errors = []
+        self.warnings = []
+        self.compose = None
+        self.lbs = []
+        self.services = {}
+        self.rancher = {}
+        self.hash = None
+
+    def error(self, file, parts, problem):
+        self.errors.append(f"{file}: {key_path(parts)}: {problem}")
+
+    def warn(self, file, parts, problem):
+        self.warnings.append(f"{file}: {key_path(parts)}: {problem}")
+
+
+def _normalise(document):
+    """Compose format 1 has its services at the top level; formats 2 and 3 under services."""
+    if isinstance(document, dict) and "services" not in document and "version" not in document:
+        return {"version": "1", "services": document}, ["services"]
+    return document, []
+
+
+def _as_map(value, separator="="):
+    """Compose's list-or-mapping fields (labels, environment) as a mapping of strings."""
+    if isinstance(value, dict):
+        return {str(k): "" if v is None else str(v) for k, v in value.items()}
+    out = {}
+    for item in value or []:
+        key, _, val = str(item).partition(separator)
+        out[key] = val
+    return out
+
+
+def _scale(stack, name, value, where):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not re.fullmatch(r"-?\d+", str(value)):
+        stack.error(stack.rancher_file, where, f"must be a whole number, got {value!r}")
+        return None
+    if int(value) < 0:
+        stack.error(stack.rancher_file, where, f"must not be negative, got {value}")
+        return None
+    return int(value)
+
+
+def parse_port(value):
+    """A compose port (short or long syntax) as {target, published, protocol} or None."""
+    if isinstance(value, dict):
+        return {"target": value.get("target"), "published": value.get("published"),
+                "protocol": value.get("protocol", "tcp"), "mode": value.get("mode")}
+    text = str(value)
+    protocol = "tcp"
+    if "/" in text:
+        text, protocol = text.rsplit("/", 1)
+    parts = text.split(":")
+    try:
+        if len(parts) == 1:
+            return {"target": int(parts[0]), "published": None, "protocol": protocol, "mode": None}
+        return {"target": int(parts[-1]), "published": int(parts[-2]), "protocol": protocol, "mode": None}
+    except ValueError:
+        return None
+
+
+def _constraints(stack, where, label, value):
+    """io.rancher.scheduler.* labels -> (constraints, max_replicas_per_node, global)."""
+    kind = label[len(SCHEDULER):]
+    if kind == "global":
+        return [], None, str(value).lower() == "true"
+    if kind in ("affinity:host_label", "affinity:host_label_ne"):
+        op = "!=" if kind.endswith("_ne") else "=="
+        pairs = [p.strip() for p in str(value).split(",") if p.strip()]
+        return [f"node.labels.{k.strip()}{op}{v.strip()}" for k, _, v in (p.partition("=") for p in pairs)], None, False
+    if kind == "affinity:container_label_ne":
+        own = {f"io.rancher.stack_service.name={stack.name}/{where[1]}",
+               "io.rancher.stack_service.name=$${stack_name}/$${service_name}",
+               "io.rancher.stack_service.name=${stack_name}/${service_name}"}
+        if str(value).replace(" ", "") in own:
+            return [], 1, False
+    stack.warn(stack.compose_file, where + ["labels", label],
+               "has no Swarm equivalent (only hard host_label rules, global and a service's anti-affinity "
+               "to itself map); ignored")
+    return [], None, False
+
+
+def _service_network(service):
+    return service.setdefault("networks", {"default": None})
+
+
+def _translate_service(stack, name, source, rancher, ctx):
+    """One service -> its compose 3.8 form, or None when it creates no containers."""
+    where = ["services", name]
+    image = source.get("image", "")
+    if image.split(":")[0] in UNSUPPORTED_IMAGES:
+        stack.warn(stack.compose_file, where + ["image"],
+                   f"{UNSUPPORTED_IMAGES[image.split(':')[0]]} cannot be deployed on Swarm; service skipped")
+        return None
+    out = {key: copy.deepcopy(source[key]) for key in PASSTHROUGH if key in source}
+    for key in source:
+        if key in UNMAPPED:
+            stack.warn(stack.compose_file, where + [key], f"ignored: {UNMAPPED[key]}")
+    if not image:
+        stack.error(stack.compose_file, where, "needs an image (Swarm cannot build; see playbooks/images.yml)")
+    else:
+        out["image"] = ctx.get("image_map", {}).get(image, image)
+    deploy = out.setdefault("deploy", {})
+    labels = _as_map(source.get("labels"))
+    if "labels" in source:
+        out["labels"] = labels
+    constraints, per_node, is_global = [], None, False
+    for label, value in labels.items():
+        if label.startswith(SCHEDULER):
+            more, limit, glob = _constraints(stack, where, label, value)
+            constraints += more
+            per_node = limit or per_node
+            is_global = is_global or glob
+        elif label in LABELS_WARNED:
+            stack.warn(stack.compose_file, where + ["labels", label], f"{LABELS_WARNED[label]}")
+    placement = deploy.setdefault("placement", {})
+    if constraints:
+        placement["constraints"] = placement.get("constraints", []) + constraints
+    if per_node:
+        placement["max_replicas_per_node"] = per_node
+    if not placement:
+        deploy.pop("placement")
+    scale = _scale(stack, name, rancher.get("scale"), where + ["scale"]) if "scale" in rancher else None
+    if scale is None and "scale" in source:
+        scale = _scale(stack, name, source["scale"], where + ["scale"])
+    if is_global:
+        deploy["mode"] = "global"
+        if "scale" in rancher:
+            stack.warn(stack.rancher_file, where + ["scale"], "ignored: a global service runs one task per host")
+    elif scale is not None:
+        deploy["replicas"] = scale
+    restart = source.get("restart")
+    if restart:
+        condition = {"no": "none", "always": "any", "unless-stopped": "any"}.get(
+            restart, "on-failure" if restart.startswith("on-failure") else None)
+        if condition is None:
+            stack.error(stack.compose_file, where + ["restart"],
+                        f"must be no, always, unless-stopped or on-failure, got '{restart}'")
+        else:
+            deploy.setdefault("restart_policy", {"condition": condition})
+    if "mem_limit" in source:
+        deploy.setdefault("resources", {}).setdefault("limits", {})["memory"] = str(source["mem_limit"])
+    if "mem_reservation" in source:
+        deploy.setdefault("resources", {}).setdefault("reservations", {})["memory"] = str(source["mem_reservation"])
+    if "cpus" in source:
+        deploy.setdefault("resources", {}).setdefault("limits", {})["cpus"] = str(source["cpus"])
+    if "log_driver" in source:
+        out["logging"] = {"driver": source["log_driver"], "options": source.get("log_opt", {})}
+    strategy = rancher.get("upgrade_strategy") or {}
+    if strategy:
+        update = deploy.setdefault("update_config", {})
+        if strategy.get("start_first"):
+            update["order"] = "start-first"
+        if "batch_size" in strategy:
+            update["parallelism"] = strategy["batch_size"]
+        if "interval_millis" in strategy:
+            update["delay"] = f"{strategy['interval_millis']}ms"
+    if "drain_timeout_ms" in rancher:
+        out.setdefault("stop_grace_period", f"{rancher['drain_timeout_ms']}ms")
+    for key in rancher:
+        if key in RANCHER_UNMAPPED:
+            stack.warn(stack.rancher_file, where + [key], f"ignored: {RANCHER_UNMAPPED[key]}")
+    ports = []
+    for index, port in enumerate(source.get("ports") or []):
+        parsed = parse_port(port)
+        if parsed is None or not parsed["target"]:
+            stack.error(stack.compose_file, where + ["ports", index], f"not a port mapping: {port!r}")
+            continue
+        entry = {"target": parsed["target"], "protocol": parsed["protocol"]}
+        if parsed["published"]:
+            entry["published"] = parsed["published"]
+            entry["mode"] = parsed["mode"] or ("ingress" if ctx.get("ipvs") else "host")
+        ports.append(entry)
+    if ports:
+        out["ports"] = ports
+    if not ctx.get("ipvs") and not any(p.get("mode") == "ingress" for p in ports):
+        deploy.setdefault("endpoint_mode", "dnsrr")
+    networks = source.get("networks")
+    if networks is not None:
+        out["networks"] = networks if isinstance(networks, dict) else {n: None for n in networks}
+    if not deploy:
+        out.pop("deploy")
+    return out
+
+
+def _links(stack, name, source, services):
+    """links: [target:alias] -> the alias on the target's default network."""
+    for index, link in enumerate(source.get("links") or []):
+        target, _, alias = str(link).partition(":")
+        if "/" in target:
+            stack.warn(stack.compose_file, ["services", name, "links", index],
+                       "a link into another stack is not supported; use <service>.<stack>_default")
+            continue
+        if target not in services:
+            stack.error(stack.compose_file, ["services", name, "links", index],
+                        f"links to service '{target}', which is not in this stack")
+            continue
+        if services[target] is None or not alias or alias == target:
+            continue
+        nets = _service_network(services[target])
+        first = "default" if "default" in nets else next(iter(nets))
+        entry = nets.get(first) or {}
+        entry["aliases"] = sorted(set(entry.get("aliases", [])) | {alias})
+        nets[first] = entry
+
+
+def _rule_order(rule):
+    """Rancher's rule order: priority first, then host+path, host, wildcard+path, wildcard, path, default."""
+    host, path = rule.get("hostname") or "", rule.get("path") or ""
+    wildcard = "*" in host
+    rank = (0 if host and not wildcard and path else 1 if host and not wildcard else 2 if wildcard and path
+            else 3 if wildcard else 4 if path else 5)
+    return (0 if "priority" in rule else 1, rule.get("priority", 0), rank)
+
+
+def _sanitise(text):
+    return re.sub(r"[^A-Za-z0-9]", "_", text)
+
+
+def _lb_rules(stack, name, rancher, known_targets, ctx):
+    """Check an LB's port rules; return them sorted, each with its DNS name and backend name."""
+    where = ["services", name, "lb_config", "port_rules"]
+    rules, seen, modes = [], {}, {}
+    for index, rule in enumerate((rancher.get("lb_config") or {}).get("port_rules") or []):
+        at = where + [index]
+        if "selector" in rule and "service" not in rule:
+            stack.warn(stack.rancher_file, at + ["selector"], "selector rules are not supported; rule skipped")
+            continue
+        for key in ("source_port", "target_port", "service"):
+            if key not in rule:
+                stack.error(stack.rancher_file, at, f"missing required key '{key}'")
+        if not all(k in rule for k in ("source_port", "target_port", "service")):
+            continue
+        protocol = rule.get("protocol", "http")
+        if protocol not in HTTP_PROTOCOLS + TCP_PROTOCOLS:
+            stack.error(stack.rancher_file, at + ["protocol"],
+                        f"'{protocol}' is not supported by Paddock's load balancer (http or tcp)")
+            continue
+        target = rule["service"]
+        target_stack, _, target_service = target.rpartition("/")
+        target_stack = target_stack or stack.name
+        if target_service not in known_targets.get(target_stack, ()):
+            where_known = "this stack" if target_stack == stack.name else f"stack '{target_stack}'"
+            stack.error(stack.rancher_file, at + ["service"],
+                        f"target service '{target}' does not exist in {where_known}")
+            continue
+        if target_stack == stack.name and target_service == name:
+            stack.error(stack.rancher_file, at + ["service"], "a load balancer cannot target itself")
+            continue
+        source = rule["source_port"]
+        if modes.setdefault(source, protocol) != protocol:
+            stack.error(stack.rancher_file, at + ["protocol"],
+                        f"source port {source} already serves {modes[source]}; one port has one protocol")
+            continue
+        key = (source, (rule.get("hostname") or "").lower(), rule.get("path") or "")
+        if protocol == "tcp":
+            key = (source,)
+        if key in seen:
+            stack.error(stack.rancher_file, at + ["source_port"],
+                        f"duplicate source port {source}: rule {seen[key]} already routes "
+                        + ("it" if protocol == "tcp" else "the same hostname and path"))
+            continue
+        seen[key] = index
+        backend = rule.get("backend_name") or "_".join(
+            str(p) for p in (source, rule.get("hostname"), rule.get("path")) if p)
+        rules.append({**rule, "protocol": protocol, "stack": target_stack, "target": target_service,
+                      "dns": f"tasks.{target_stack}_{target_service}",
+                      "backend": "be_" + _sanitise(backend), "index": index})
+    if not rules and not stack.errors:
+        stack.error(stack.rancher_file, where, "a load balancer needs at least one port rule")
+    return sorted(rules, key=_rule_order)
+
+
+def _acl(rule):
+    conditions, acls = [], []
+    host, path, tag = rule.get("hostname"), rule.get("path"), f"r{rule['index']}"
+    if host:
+        if host.startswith("*"):
+            acls.append(f"acl {tag}_host hdr_end(host) -i {host[1:]}")
+        elif host.endswith("*"):
+            acls.append(f"acl {tag}_host hdr_beg(host) -i {host[:-1]}")
+        else:
+            acls.append(f"acl {tag}_host req.hdr(host),field(1,:) -i {host}")
+        conditions.append(f"{tag}_host")
+    if path:
+        acls.append(f"acl {tag}_path path_beg -i {path}")
+        conditions.append(f"{tag}_path")
+    return acls, conditions
+
+
+def haproxy_config(stack, name, rules, rancher, health, ctx):
+    """Render the load balancer's haproxy.cfg."""
+    lb = rancher.get("lb_config") or {}
+    slots = ctx.get("lb_max_servers", 64)
+    lines = [
+        f"# Paddock load balancer {stack.name}/{name}: rendered from the stack's rancher-compose.yml; do not edit.",
+        "global",
+        "    master-worker",
+        "    stats socket /var/run/haproxy-admin.sock mode 600 level admin expose-fd listeners",
+        "    maxconn 4096",
+        "    hard-stop-after 60s",
+        "",
+        "resolvers swarm",
+        "    nameserver docker 127.0.0.11:53",
+        "    accepted_payload_size 8192",
+        "    resolve_retries 3",
+        "    timeout resolve 1s",
+        "    timeout retry 1s",
+        "    hold valid 5s",
+        "    hold obsolete 0s",
+        "",
+        "defaults",
+        "    mode tcp",
+        "    option redispatch 1",
+        "    retries 3",
+        "    timeout connect 1s",
+        "    timeout client 50s",
+        "    timeout server 50s",
+        "    timeout check 2s",
+        "    default-server init-addr none resolvers swarm resolve-prefer ipv4",
+        "",
+        "listen paddock_health",
+        "    bind :42",
+        "    mode http",
+        "    monitor-uri /",
+        "",
+    ]
+    frontends = {}
+    for rule in rules:
+        frontends.setdefault(rule["source_port"], []).append(rule)
+    backends = {}
+    for port in sorted(frontends):
+        port_rules = frontends[port]
+        mode = port_rules[0]["protocol"]
+        lines += [f"frontend fe_{port}", f"    bind :{port}", f"    mode {mode}"]
+        if mode == "http":
+            lines += ["    option http-server-close", "    option forwardfor"]
+        default = None
+        for rule in port_rules:
+            acls, conditions = _acl(rule)
+            lines += ["    " + a for a in acls]
+            if conditions:
+                lines.append(f"    use_backend {rule['backend']} if {' '.join(conditions)}")
+            elif default is None:
+                default = rule["backend"]
+            backends.setdefault(rule["backend"], rule)
+        if default:
+            lines.append(f"    default_backend {default}")
+        lines.append("")
+    sticky = lb.get("stickiness_policy")
+    for backend, rule in backends.items():
+        check = health.get((rule["stack"], rule["target"])) or {}
+        mode = rule["protocol"]
+        lines += [f"backend {backend}", f"    mode {mode}", "    balance roundrobin"]
+        if mode == "http":
+            lines += ["    retry-on all-retryable-errors", "    http-request set-header X-Forwarded-Port %[dst_port]"]
+            if check.get("request_line"):
+                lines.append(f"    option httpchk {check['request_line'].strip()}")
+            if sticky:
+                cookie = sticky.get("cookie") or backend
+                flags = [sticky.get("mode", "insert")] + [f for f in ("indirect", "nocache", "postonly")
+                                                          if sticky.get(f)]
+                if sticky.get("domain"):
+                    flags.append(f"domain {sticky['domain']}")
+                lines += [f"    cookie {cookie} {' '.join(flags)} dynamic",
+                          f"    dynamic-cookie-key {stack.name}-{name}"]
+        inter = check.get("interval", ctx.get("lb_check_interval_ms", 1000))
+        fall = check.get("unhealthy_threshold", 2)
+        rise = check.get("healthy_threshold", 2)
+        port = f" port {check['port']}" if check.get("port") else ""
+        if check.get("response_timeout"):
+            lines.append(f"    timeout check {check['response_timeout']}ms")
+        lines += [f"    server-template {_sanitise(rule['target'])} {slots} {rule['dns']}:{rule['target_port']} "
+                  f"check{port} inter {inter}ms fall {fall} rise {rise} on-marked-down shutdown-sessions",
+                  ""]
+    if lb.get("config"):
+        lines += ["# lb_config.config, as given", lb["config"].rstrip(), ""]
+    return "\n".join(lines)
+
+
+def render(name, compose, rancher, ctx, compose_file="docker-compose.yml", rancher_file="rancher-compose.yml",
+           known_targets=None):
+    """Validate and translate one stack. ``compose`` and ``rancher`` are the parsed documents."""
+    stack = Stack(name, compose_file, rancher_file)
+    if not isinstance(name, str) or not STACK_NAME.match(name):
+        stack.error("inventory", ["paddock_stacks", "name"],
+                    f"stack name must be lower-case letters, digits, - and _, got {name!r}")
+    if not isinstance(compose, dict):
+        stack.error(compose_file, [], "must be a mapping with services")
+        return stack
+    compose, prefix = _normalise(compose)
+    for parts, problem in schema_errors(compose, COMPOSE_SCHEMA):
+        stack.error(compose_file, prefix + parts[1:] if prefix and parts[:1] == ["services"] else parts, problem)
+    version = str(compose.get("version", "1"))
+    if not re.fullmatch(r"[123](\.\d+)?", version):
+        stack.error(compose_file, ["version"], f"compose format {version} is not supported (1, 2.x or 3.x)")
+    rancher = rancher if rancher is not None else {}
+    if not isinstance(rancher, dict):
+        stack.error(rancher_file, [], "must be a mapping")
+        rancher = {}
+    rancher, rprefix = _normalise(rancher) if rancher else ({"services": {}}, [])
+    if rprefix:  # format 1: catalog sections live at the top level beside the services
+        catalog = {k: rancher["services"].pop(k) for k in (".catalog", "catalog") if k in rancher["services"]}
+        rancher.update(catalog)
+    for parts, problem in schema_errors(rancher, RANCHER_SCHEMA):
+        stack.error(rancher_file, rprefix + parts[1:] if rprefix and parts[:1] == ["services"] else parts, problem)
+    if stack.errors:
+        return stack
+    services = compose.get("services") or {}
+    rservices = {k: v for k, v in (rancher.get("services") or {}).items() if k != ".catalog"}
+    for svc in rservices:
+        if svc not in services:
+            stack.error(rancher_file, ["services", svc], "configures a service that docker-compose.yml does not define")
+    for svc in services:
+        if not NAME.match(str(svc)):
+            stack.error(compose_file, ["services", svc], "not a valid service name")
+    if not services:
+        stack.error(compose_file, ["services"], "defines no services")
+    if stack.errors:
+        return stack
+    stack.services, stack.rancher = services, rservices
+    known = dict(known_targets or {})
+    known[name] = [s for s in services if not _is_lb(services[s], rservices.get(s, {}))]
+    out_services, lbs = {}, []
+    for svc, source in services.items():
+        rsvc = rservices.get(svc, {})
+        image = str(source.get("image", "")).split(":")[0]
+        if image == ALIAS_IMAGE:
+            out_services[svc] = None
+            continue
+        if _is_lb(source, rsvc):
+            lbs.append(svc)
+            continue
+        out_services[svc] = _translate_service(stack, svc, source, rsvc, ctx)
+    for svc, source in services.items():
+        if str(source.get("image", "")).split(":")[0] == ALIAS_IMAGE:
+            for index, link in enumerate(source.get("links") or []):
+                target = str(link).partition(":")[0]
+                if target not in out_services or out_services[target] is None:
+                    stack.error(compose_file, ["services", svc, "links", index],
+                                f"alias of service '{target}', which is not in this stack")
+                    continue
+                _links(stack, target, {"links": [f"{target}:{svc}"]}, out_services)
+        elif svc in out_services:
+            _links(stack, svc, source, out_services)
+    health = dict(ctx.get("health") or {})
+    health.update({(name, s): rservices.get(s, {}).get("health_check") for s in services})
+    for svc in lbs:
+        rules = _lb_rules(stack, svc, rservices.get(svc, {}), known, ctx)
+        out_services[svc] = _lb_service(stack, svc, services[svc], rservices.get(svc, {}), rules, ctx)
+        stack.lbs.append({"service": svc, "config": haproxy_config(stack, svc, rules, rservices.get(svc, {}),
+                                                                    health, ctx),
+                          "dir": f"{ctx.get('lb_dir', '/etc/paddock/lb')}/{name}_{svc}",
+                          "ports": sorted({p["published"] for p in out_services[svc].get("ports", [])})})
+    compose_out = {"version": "3.8", "services": {k: v for k, v in out_services.items() if v is not None}}
+    for section in ("networks", "volumes", "secrets", "configs"):
+        if compose.get(section):
+            compose_out[section] = copy.deepcopy(compose[section])
+    other_stacks = sorted({r for lb in lbs for r in _lb_stacks(stack, lb, rservices)} - {name})
+    if other_stacks:
+        compose_out.setdefault("networks", {})
+        for other in other_stacks:
+            compose_out["networks"][f"{other}_default"] = {"external": True}
+    # The stack's own network: attachable, so that plain containers can join it too.
+    networks = compose_out.setdefault("networks", {})
+    networks["default"] = {**(networks.get("default") or {}), "attachable": True}
+    if stack.errors:
+        return stack
+    digest = hashlib.sha256(json.dumps(compose_out, sort_keys=True).encode()).hexdigest()
+    for service in compose_out["services"].values():
+        service.setdefault("deploy", {}).setdefault("labels", {})[HASH_LABEL] = digest
+    stack.compose = compose_out
+    stack.hash = digest
+    return stack
+
+
+def _is_lb(source, rancher):
+    image = str(source.get("image", "")).split(":")[0]
+    rules = (rancher.get("lb_config") or {}).get("port_rules") or []
+    return image in LB_IMAGES or any(isinstance(r, dict) and r.get("source_port") for r in rules)
+
+
+def _lb_stacks(stack, svc, rservices):
+    rules = ((rservices.get(svc) or {}).get("lb_config") or {}).get("port_rules") or []
+    return {str(r["service"]).rpartition("/")[0] or stack.name for r in rules if r.get("service")}
+
+
+def _lb_service(stack, name, source, rancher, rules, ctx):
+    where = ["services", name]
+    for key in source:
+        if key not in ("image", "ports", "labels", "expose", "environment", "restart", "logging", "networks"):
+            stack.warn(stack.compose_file, where + [key], "ignored on a load balancer")
+    if "scale" in rancher:
+        stack.warn(stack.rancher_file, where + ["scale"],
+                   "ignored: the load balancer runs one task on each load-balancer host")
+    ports = []
+    for index, port in enumerate(source.get("ports") or []):
+        parsed = parse_port(port)
+        if parsed is None or not parsed["target"]:
+            stack.error(stack.compose_file, where + ["ports", index], f"not a port mapping: {port!r}")
+            continue
+        ports.append({"target": parsed["target"], "published": parsed["published"] or parsed["target"],
+                      "protocol": "tcp", "mode": "host"})
+    listened = {r["source_port"] for r in rules}
+    for port in ports:
+        if port["target"] not in listened:
+            stack.warn(stack.compose_file, where + ["ports"], f"port {port['target']} has no port rule")
+    deploy = {"mode": "global", "labels": {LB_LABEL: "true"},
+              "update_config": {"parallelism": 1, "order": "stop-first", "failure_action": "rollback"},
+              "restart_policy": {"condition": "any"}, "endpoint_mode": "dnsrr"}
+    if ctx.get("lb_constraint"):
+        deploy["placement"] = {"constraints": [ctx["lb_constraint"]]}
+    lb_dir = f"{ctx.get('lb_dir', '/etc/paddock/lb')}/{stack.name}_{name}"
+    service = {"image": ctx.get("lb_image", "paddock/haproxy:latest"),
+               "entrypoint": ["/bin/sh", "/etc/paddock-lb/run"],
+               "volumes": [{"type": "bind", "source": lb_dir, "target": "/etc/paddock-lb", "read_only": True}],
+               "labels": {**_as_map(source.get("labels")), LB_LABEL: "true"},
+               "deploy": deploy, "stop_grace_period": "10s"}
+    if ports:
+        service["ports"] = ports
+    networks = {"default": None}
+    for other in sorted({r["stack"] for r in rules} - {stack.name}):
+        networks[f"{other}_default"] = None
+    service["networks"] = networks
+    return service
+
+
+def _published(stack):
+    """[((port, protocol), service)] for every port a stack publishes on hosts."""
+    return [((port["published"], port.get("protocol", "tcp")), svc)
+            for svc, service in (stack.compose or {}).get("services", {}).items()
+            for port in service.get("ports", []) if port.get("published")]
+
+
+def render_all(documents, ctx):
+    """Render every stack of the inventory; check what only shows across stacks.
+
+    ``documents`` is a list of dicts: name, compose, rancher, compose_file, rancher_file, state.
+    Returns the rendered Stack objects, in order."""
+    known, health = {}, {}
+    for doc in documents:
+        compose, _prefix = _normalise(doc.get("compose"))
+        services = (compose or {}).get("services") if isinstance(compose, dict) else None
+        rancher, _rprefix = _normalise(doc.get("rancher") or {})
+        rservices = (rancher or {}).get("services") or {} if isinstance(rancher, dict) else {}
+        if isinstance(services, dict):
+            known[doc["name"]] = [s for s, v in services.items() if isinstance(v, dict)
+                                  and not _is_lb(v, rservices.get(s) if isinstance(rservices.get(s), dict) else {})]
+            for svc, conf in rservices.items():
+                if isinstance(conf, dict) and isinstance(conf.get("health_check"), dict):
+                    health[(doc["name"], svc)] = conf["health_check"]
+    rendered, names, ports = [], {}, {}
+    for doc in documents:
+        stack = render(doc["name"], doc.get("compose"), doc.get("rancher"), {**ctx, "health": health},
+                       doc.get("compose_file", "docker-compose.yml"), doc.get("rancher_file", "rancher-compose.yml"),
+                       known_targets=known)
+        if doc["name"] in names:
+            stack.error("inventory", ["paddock_stacks", names[doc["name"]]], f"stack '{doc['name']}' is listed twice")
+        names[doc["name"]] = len(names)
+        if doc.get("state", "present") == "present":
+            for key, svc in _published(stack):
+                if key in ports:
+                    other, other_svc = ports[key]
+                    stack.error(stack.compose_file, ["services", svc, "ports"],
+                                f"host port {key[0]}/{key[1]} is already published by {other}/{other_svc}")
+                else:
+                    ports[key] = (doc["name"], svc)
+        rendered.append(stack)
+    return rendered

@@ -1,0 +1,149 @@
+# Copyright: Paddock contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# Note that this module util is **PRIVATE** to the collection.
+"""The shapes of docker-compose.yml (formats 1, 2 and 3) and rancher-compose.yml.
+
+The compose schema lists every service key of the compose file formats 2.x and 3.x, with its
+type, and nothing else: a key outside it is reported as unknown (with the nearest known key),
+so a typo never passes silently. What a key *means* on Swarm is _stack.py's business; many
+keys here are accepted only to be reported there as "cannot be mapped".
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from jsonschema import Draft7Validator
+
+from ansible_collections.paddock.platform.plugins.module_utils._cloud_config_schema import _describe
+
+STR = {"type": "string"}
+INT = {"type": "integer"}
+BOOL = {"type": "boolean"}
+NUM_OR_STR = {"type": ["string", "number"]}
+STR_OR_LIST = {"type": ["string", "array"], "items": {"type": ["string", "number"]}}
+LIST_OF_STR = {"type": "array", "items": {"type": ["string", "number"]}}
+MAP_OR_LIST = {"type": ["object", "array"]}
+OBJ = {"type": "object"}
+
+SERVICE_KEYS = {
+    "image": STR, "build": {"type": ["string", "object"]}, "command": STR_OR_LIST,
+    "entrypoint": STR_OR_LIST, "environment": MAP_OR_LIST, "env_file": STR_OR_LIST,
+    "labels": MAP_OR_LIST, "ports": {"type": "array", "items": {"type": ["string", "integer", "object"]}},
+    "expose": LIST_OF_STR, "volumes": {"type": "array", "items": {"type": ["string", "object"]}},
+    "volumes_from": LIST_OF_STR, "volume_driver": STR, "networks": MAP_OR_LIST, "network_mode": STR,
+    "net": STR, "links": LIST_OF_STR, "external_links": LIST_OF_STR, "depends_on": MAP_OR_LIST,
+    "restart": STR, "stop_signal": STR, "stop_grace_period": STR, "hostname": STR, "domainname": STR,
+    "user": NUM_OR_STR, "working_dir": STR, "dns": STR_OR_LIST, "dns_search": STR_OR_LIST,
+    "dns_opt": LIST_OF_STR, "extra_hosts": MAP_OR_LIST, "cap_add": LIST_OF_STR, "cap_drop": LIST_OF_STR,
+    "privileged": BOOL, "read_only": BOOL, "tty": BOOL, "stdin_open": BOOL, "init": BOOL,
+    "mem_limit": NUM_OR_STR, "memswap_limit": NUM_OR_STR, "mem_reservation": NUM_OR_STR,
+    "mem_swappiness": INT, "shm_size": NUM_OR_STR, "cpu_shares": NUM_OR_STR, "cpu_quota": NUM_OR_STR,
+    "cpu_period": NUM_OR_STR, "cpus": NUM_OR_STR, "cpuset": STR, "cpu_count": INT, "cpu_percent": INT,
+    "ulimits": OBJ, "sysctls": MAP_OR_LIST, "tmpfs": STR_OR_LIST, "devices": LIST_OF_STR,
+    "logging": OBJ, "log_driver": STR, "log_opt": OBJ, "healthcheck": OBJ, "deploy": OBJ,
+    "secrets": {"type": "array"}, "configs": {"type": "array"}, "container_name": STR,
+    "isolation": STR, "pid": STR, "ipc": STR, "security_opt": LIST_OF_STR, "userns_mode": STR,
+    "extends": {"type": ["string", "object"]}, "scale": INT, "group_add": LIST_OF_STR,
+    "oom_score_adj": INT, "oom_kill_disable": BOOL, "pids_limit": INT, "mac_address": STR,
+    "cgroup_parent": STR, "credential_spec": OBJ, "platform": STR, "runtime": STR,
+    "storage_opt": OBJ, "blkio_config": OBJ, "device_cgroup_rules": LIST_OF_STR,
+}
+
+COMPOSE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "version": {"type": ["string", "number"]},
+        "services": {"type": "object", "additionalProperties": {"type": "object",
+                                                               "properties": SERVICE_KEYS,
+                                                               "additionalProperties": False}},
+        "networks": {"type": ["object", "null"]}, "volumes": {"type": ["object", "null"]},
+        "secrets": {"type": ["object", "null"]}, "configs": {"type": ["object", "null"]},
+    },
+    "patternProperties": {"^x-": {}},
+    "additionalProperties": False,
+}
+
+HEALTH_CHECK = {
+    "type": "object", "additionalProperties": False,
+    "properties": {
+        "port": INT, "request_line": STR, "interval": INT, "response_timeout": INT,
+        "healthy_threshold": INT, "unhealthy_threshold": INT, "initializing_timeout": INT,
+        "reinitializing_timeout": INT, "strategy": {"enum": ["none", "recreate", "recreateOnQuorum"]},
+        "recreate_on_quorum_strategy_config": OBJ, "name": STR,
+    },
+}
+PORT = {"type": "integer", "minimum": 1, "maximum": 65535}
+PORT_RULE = {
+    "type": "object", "additionalProperties": False,
+    "properties": {
+        "source_port": PORT, "target_port": PORT, "service": STR, "hostname": STR, "path": STR,
+        "protocol": {"enum": ["http", "tcp", "https", "tls", "sni", "udp"]}, "priority": INT,
+        "backend_name": STR, "selector": STR, "container": STR,
+    },
+}
+RANCHER_SERVICE = {
+    "type": "object", "additionalProperties": False,
+    "properties": {
+        "scale": {"type": ["integer", "string"]}, "retain_ip": BOOL, "start_on_create": BOOL,
+        "drain_timeout_ms": INT, "health_check": HEALTH_CHECK, "metadata": OBJ,
+        "external_ips": LIST_OF_STR, "hostname": STR, "scale_policy": OBJ,
+        "upgrade_strategy": {"type": "object", "additionalProperties": False,
+                             "properties": {"start_first": BOOL, "batch_size": INT, "interval_millis": INT}},
+        "lb_config": {
+            "type": "object", "additionalProperties": False,
+            "properties": {
+                "port_rules": {"type": "array", "items": PORT_RULE}, "certs": LIST_OF_STR,
+                "default_cert": STR, "config": STR,
+                "stickiness_policy": {"type": "object", "properties": {
+                    "name": STR, "cookie": STR, "domain": STR, "indirect": BOOL, "nocache": BOOL,
+                    "postonly": BOOL, "mode": {"enum": ["rewrite", "insert", "prefix"]}},
+                    "additionalProperties": False},
+            },
+        },
+        "load_balancer_config": OBJ, "default_cert": STR, "certs": LIST_OF_STR,
+        "service_schemas": OBJ, "vcpu": INT, "memory": INT, "userdata": STR, "disks": {"type": "array"},
+    },
+}
+RANCHER_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "version": {"type": ["string", "number"]},
+        "services": {"type": "object", "additionalProperties": RANCHER_SERVICE},
+        ".catalog": OBJ, "catalog": OBJ,
+    },
+    "additionalProperties": False,
+}
+
+TYPE_NAMES = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "a boolean",
+              "object": "a mapping", "array": "a list", "null": "null"}
+
+
+def _problem(error):
+    """One jsonschema error as [(path parts, problem)], in the words a compose author uses."""
+    path = list(error.absolute_path)
+    kind, expected, value = error.validator, error.validator_value, error.instance
+    if kind == "additionalProperties":
+        known = list(error.schema.get("properties", {}))
+        out = []
+        for key in sorted((k for k in value if k not in known and not str(k).startswith("x-")), key=str):
+            near = difflib.get_close_matches(str(key), known, n=1)
+            out.append((path + [key], "unknown key" + (f" (did you mean '{near[0]}'?)" if near else "")))
+        return out
+    if kind == "type":
+        types = expected if isinstance(expected, list) else [expected]
+        return [(path, f"must be {' or '.join(TYPE_NAMES[t] for t in types)}, got {_describe(value)}")]
+    if kind == "enum":
+        return [(path, f"must be one of: {', '.join(map(str, expected))}; got {_describe(value)}")]
+    if kind in ("minimum", "maximum"):
+        return [(path, f"must be between {error.schema.get('minimum')} and {error.schema.get('maximum')}, "
+                       f"got {value}")]
+    return [(path, error.message)]
+
+
+def schema_errors(document, schema):
+    found = []
+    for error in Draft7Validator(schema).iter_errors(document):
+        found.extend(_problem(error))
+    return found

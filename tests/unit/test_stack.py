@@ -1,0 +1,256 @@
+"""Stacks: Rancher 1.x compose pairs validated and translated for Swarm, on the controller."""
+
+import copy
+
+import pytest
+import yaml
+
+from ansible_collections.paddock.platform.plugins.module_utils._stack import HASH_LABEL, render, render_all
+
+CTX = {"ipvs": False, "lb_image": "reg:5000/paddock/haproxy:2.6", "lb_constraint": "node.labels.paddock.lb==true",
+       "image_map": {"apacz:1": "reg:5000/apacz:1"}}
+
+COMPOSE = yaml.safe_load("""
+version: '2'
+services:
+  apacz:
+    image: apacz:1
+    stdin_open: true
+    tty: true
+  lb:
+    image: rancher/lb-service-haproxy:v0.7.15
+    ports: ["80:80/tcp"]
+""")
+RANCHER = yaml.safe_load("""
+version: '2'
+services:
+  apacz:
+    scale: 4
+    upgrade_strategy: {start_first: true}
+    health_check: {port: 80, request_line: GET / HTTP/1.0, interval: 1000, healthy_threshold: 2,
+                   unhealthy_threshold: 2, response_timeout: 1000}
+  lb:
+    lb_config:
+      port_rules:
+        - {source_port: 80, target_port: 80, service: apacz}
+""")
+
+
+def walkthrough(compose=None, rancher=None, ctx=None, name="web"):
+    return render(name, compose if compose is not None else copy.deepcopy(COMPOSE),
+                  rancher if rancher is not None else copy.deepcopy(RANCHER), ctx or CTX)
+
+
+def test_the_walkthrough_stack_becomes_a_replicated_service_and_a_global_load_balancer():
+    stack = walkthrough()
+    assert stack.errors == [] and stack.warnings == []
+    app, lb = stack.compose["services"]["apacz"], stack.compose["services"]["lb"]
+    assert stack.compose["version"] == "3.8"
+    assert app["image"] == "reg:5000/apacz:1"
+    assert app["deploy"]["replicas"] == 4
+    assert app["deploy"]["update_config"] == {"order": "start-first"}
+    assert app["deploy"]["endpoint_mode"] == "dnsrr"
+    assert lb["image"] == "reg:5000/paddock/haproxy:2.6"
+    assert lb["deploy"]["mode"] == "global"
+    assert lb["deploy"]["placement"]["constraints"] == ["node.labels.paddock.lb==true"]
+    assert lb["ports"] == [{"target": 80, "published": 80, "protocol": "tcp", "mode": "host"}]
+    assert lb["volumes"][0]["source"] == "/etc/paddock/lb/web_lb"
+    config = stack.lbs[0]["config"]
+    assert ("server-template apacz 64 tasks.web_apacz:80 check port 80 inter 1000ms fall 2 rise 2 "
+            "on-marked-down shutdown-sessions") in config
+    assert "option httpchk GET / HTTP/1.0" in config
+    assert "frontend fe_80\n    bind :80\n    mode http" in config
+    assert "balance roundrobin" in config
+    assert stack.compose["networks"]["default"] == {"attachable": True}
+
+
+def test_every_service_carries_the_content_hash_and_only_a_change_moves_it():
+    first, again = walkthrough(), walkthrough()
+    assert first.hash == again.hash
+    assert {s["deploy"]["labels"][HASH_LABEL] for s in first.compose["services"].values()} == {first.hash}
+    rancher = copy.deepcopy(RANCHER)
+    rancher["services"]["apacz"]["scale"] = 8
+    assert walkthrough(rancher=rancher).hash != first.hash
+
+
+def test_with_ipvs_services_keep_virtual_ips_and_the_ingress_mesh():
+    compose = copy.deepcopy(COMPOSE)
+    compose["services"]["apacz"]["ports"] = ["8080:80"]
+    stack = walkthrough(compose=compose, ctx={**CTX, "ipvs": True})
+    app = stack.compose["services"]["apacz"]
+    assert app["ports"] == [{"target": 80, "published": 8080, "protocol": "tcp", "mode": "ingress"}]
+    assert "endpoint_mode" not in app["deploy"]
+    assert stack.compose["services"]["lb"]["ports"][0]["mode"] == "host"
+
+
+def test_scheduler_labels_become_placement():
+    compose = {"version": "2", "services": {
+        "agent": {"image": "a", "labels": {"io.rancher.scheduler.global": "true",
+                                           "io.rancher.scheduler.affinity:host_label": "zone=a,disk=ssd"}},
+        "db": {"image": "d", "labels": {
+            "io.rancher.scheduler.affinity:host_label_ne": "zone=b",
+            "io.rancher.scheduler.affinity:container_label_ne":
+                "io.rancher.stack_service.name=$${stack_name}/$${service_name}"}},
+        "soft": {"image": "s", "labels": {"io.rancher.scheduler.affinity:host_label_soft": "zone=a"}}}}
+    stack = render("s", compose, {"services": {"agent": {"scale": 3}}}, CTX)
+    agent, db, soft = (stack.compose["services"][n] for n in ("agent", "db", "soft"))
+    assert agent["deploy"]["mode"] == "global" and "replicas" not in agent["deploy"]
+    assert agent["deploy"]["placement"]["constraints"] == ["node.labels.zone==a", "node.labels.disk==ssd"]
+    assert db["deploy"]["placement"] == {"constraints": ["node.labels.zone!=b"], "max_replicas_per_node": 1}
+    assert "placement" not in soft["deploy"]
+    assert stack.warnings == [
+        "rancher-compose.yml: services.agent.scale: ignored: a global service runs one task per host",
+        "docker-compose.yml: services.soft.labels.io.rancher.scheduler.affinity:host_label_soft: has no Swarm "
+        "equivalent (only hard host_label rules, global and a service's anti-affinity to itself map); ignored"]
+
+
+def test_links_and_alias_services_become_network_aliases():
+    compose = {"version": "2", "services": {
+        "web": {"image": "w", "links": ["database:mongo"]},
+        "database": {"image": "m"},
+        "db": {"image": "rancher/dns-service", "links": ["database"]}}}
+    stack = render("s", compose, None, CTX)
+    assert stack.errors == []
+    assert stack.compose["services"]["database"]["networks"] == {"default": {"aliases": ["db", "mongo"]}}
+    assert "db" not in stack.compose["services"]
+
+
+def test_compose_format_1_and_what_swarm_cannot_do_is_named():
+    compose = {"web": {"image": "w", "privileged": True, "container_name": "x", "restart": "always",
+                       "mem_limit": "256m", "labels": ["io.rancher.sidekicks=helper"]},
+               "helper": {"image": "h"}}
+    stack = render("s", compose, {"web": {"retain_ip": True, "scale": 2}}, CTX)
+    web = stack.compose["services"]["web"]
+    assert web["deploy"]["replicas"] == 2
+    assert web["deploy"]["restart_policy"] == {"condition": "any"}
+    assert web["deploy"]["resources"] == {"limits": {"memory": "256m"}}
+    assert stack.warnings == [
+        "docker-compose.yml: services.web.privileged: ignored: Swarm services cannot be privileged",
+        "docker-compose.yml: services.web.container_name: ignored: Swarm names each task itself",
+        "docker-compose.yml: services.web.labels.io.rancher.sidekicks: sidekicks are deployed as services of "
+        "their own; Swarm cannot co-schedule them",
+        "rancher-compose.yml: services.web.retain_ip: ignored: Swarm gives a replaced task a new address; "
+        "reach services by name"]
+
+
+def test_port_rules_follow_rancher_priority_order():
+    rancher = copy.deepcopy(RANCHER)
+    rancher["services"]["lb"]["lb_config"]["port_rules"] = [
+        {"source_port": 80, "target_port": 80, "service": "apacz"},
+        {"source_port": 80, "target_port": 80, "service": "apacz", "path": "/api"},
+        {"source_port": 80, "target_port": 80, "service": "apacz", "hostname": "*.example.com"},
+        {"source_port": 80, "target_port": 80, "service": "apacz", "hostname": "a.example.com", "path": "/x"},
+        {"source_port": 80, "target_port": 80, "service": "apacz", "hostname": "z.example.com", "priority": 1}]
+    config = walkthrough(rancher=rancher).lbs[0]["config"]
+    order = [line.split()[1] for line in config.splitlines() if "use_backend" in line]
+    assert order == ["be_80_z_example_com", "be_80_a_example_com__x", "be_80___example_com", "be_80__api"]
+    assert "default_backend be_80" in config
+    assert "acl r2_host hdr_end(host) -i .example.com" in config
+
+
+def test_stickiness_uses_dynamic_cookies():
+    rancher = copy.deepcopy(RANCHER)
+    rancher["services"]["lb"]["lb_config"]["stickiness_policy"] = {"cookie": "SRV", "mode": "insert",
+                                                                   "indirect": True, "nocache": True}
+    config = walkthrough(rancher=rancher).lbs[0]["config"]
+    assert "cookie SRV insert indirect nocache dynamic" in config
+
+
+def test_a_port_rule_may_target_another_stack_on_its_network():
+    other = {"name": "db", "compose": {"version": "2", "services": {"web2": {"image": "x"}}}}
+    lb_rancher = copy.deepcopy(RANCHER)
+    lb_rancher["services"]["lb"]["lb_config"]["port_rules"].append(
+        {"source_port": 81, "target_port": 80, "service": "db/web2"})
+    compose = copy.deepcopy(COMPOSE)
+    compose["services"]["lb"]["ports"].append("81:81")
+    first, web = render_all([other, {"name": "web", "compose": compose, "rancher": lb_rancher}], CTX)
+    assert first.errors == [] and web.errors == []
+    assert web.compose["networks"]["db_default"] == {"external": True}
+    assert web.compose["services"]["lb"]["networks"] == {"default": None, "db_default": None}
+    assert "tasks.db_web2:80" in web.lbs[0]["config"]
+
+
+def _bad(path, value, in_rancher=True):
+    compose, rancher = copy.deepcopy(COMPOSE), copy.deepcopy(RANCHER)
+    node = rancher if in_rancher else compose
+    *parents, last = path
+    for part in parents:
+        node = node[part]
+    if value is DELETE:
+        del node[last]
+    else:
+        node[last] = value
+    return compose, rancher
+
+
+DELETE = object()
+RULES = ["services", "lb", "lb_config", "port_rules"]
+BAD = [
+    (_bad(["services", "apacz", "imagee"], "x", False),
+     "docker-compose.yml: services.apacz.imagee: unknown key (did you mean 'image'?)"),
+    (_bad(["services", "apacz", "scael"], 4),
+     "rancher-compose.yml: services.apacz.scael: unknown key (did you mean 'scale'?)"),
+    (_bad(["services", "lb", "ports"], "80:80", False),
+     "docker-compose.yml: services.lb.ports: must be a list, got string '80:80'"),
+    (_bad(["services", "apacz", "tty"], "yes", False),
+     "docker-compose.yml: services.apacz.tty: must be a boolean, got string 'yes'"),
+    (_bad(["services", "apacz", "scale"], -1),
+     "rancher-compose.yml: services.apacz.scale: must not be negative, got -1"),
+    (_bad(["services", "apacz", "scale"], "four"),
+     "rancher-compose.yml: services.apacz.scale: must be a whole number, got 'four'"),
+    (_bad(RULES + [0, "service"], "missing"),
+     "rancher-compose.yml: services.lb.lb_config.port_rules[0].service: target service 'missing' does not "
+     "exist in this stack"),
+    (_bad(RULES + [0, "service"], "other/web"),
+     "rancher-compose.yml: services.lb.lb_config.port_rules[0].service: target service 'other/web' does not "
+     "exist in stack 'other'"),
+    (_bad(RULES, [{"source_port": 80, "target_port": 80, "service": "apacz"},
+                  {"source_port": 80, "target_port": 8080, "service": "apacz"}]),
+     "rancher-compose.yml: services.lb.lb_config.port_rules[1].source_port: duplicate source port 80: rule 0 "
+     "already routes the same hostname and path"),
+    (_bad(RULES, [{"source_port": 80, "target_port": 80, "service": "apacz"},
+                  {"source_port": 80, "target_port": 80, "service": "apacz", "protocol": "tcp"}]),
+     "rancher-compose.yml: services.lb.lb_config.port_rules[1].protocol: source port 80 already serves http; "
+     "one port has one protocol"),
+    (_bad(RULES + [0, "protocol"], "https"),
+     "rancher-compose.yml: services.lb.lb_config.port_rules[0].protocol: 'https' is not supported by "
+     "Paddock's load balancer (http or tcp)"),
+    (_bad(RULES + [0, "protocol"], "quic"),
+     "rancher-compose.yml: services.lb.lb_config.port_rules[0].protocol: must be one of: http, tcp, https, tls, "
+     "sni, udp; got string 'quic'"),
+    (_bad(RULES + [0, "source_port"], 70000),
+     "rancher-compose.yml: services.lb.lb_config.port_rules[0].source_port: must be between 1 and 65535, "
+     "got 70000"),
+    (_bad(RULES + [0, "target_port"], DELETE),
+     "rancher-compose.yml: services.lb.lb_config.port_rules[0]: missing required key 'target_port'"),
+    (_bad(["services", "cache"], {"scale": 1}),
+     "rancher-compose.yml: services.cache: configures a service that docker-compose.yml does not define"),
+    (_bad(["services", "apacz", "image"], DELETE, False),
+     "docker-compose.yml: services.apacz: needs an image (Swarm cannot build; see playbooks/images.yml)"),
+    (_bad(["services", "apacz", "restart"], "sometimes", False),
+     "docker-compose.yml: services.apacz.restart: must be no, always, unless-stopped or on-failure, got "
+     "'sometimes'"),
+    (_bad(["version"], "4", False),
+     "docker-compose.yml: version: compose format 4 is not supported (1, 2.x or 3.x)"),
+    (_bad(["services", "apacz", "health_check", "interval"], "2s"),
+     "rancher-compose.yml: services.apacz.health_check.interval: must be an integer, got string '2s'"),
+]
+
+
+@pytest.mark.parametrize(("documents", "expected"), BAD, ids=[e.split(": ", 1)[1][:60] for _d, e in BAD])
+def test_bad_stack_files_are_refused_with_file_path_and_problem(documents, expected):
+    stack = walkthrough(*documents)
+    assert stack.errors == [expected]
+    assert stack.compose is None
+
+
+def test_two_stacks_publishing_one_host_port_are_refused():
+    stacks = render_all([{"name": "a", "compose": copy.deepcopy(COMPOSE), "rancher": copy.deepcopy(RANCHER)},
+                         {"name": "b", "compose": copy.deepcopy(COMPOSE), "rancher": copy.deepcopy(RANCHER)}], CTX)
+    assert stacks[0].errors == []
+    assert stacks[1].errors == ["docker-compose.yml: services.lb.ports: host port 80/tcp is already published by a/lb"]
+
+
+def test_a_bad_stack_name_is_refused():
+    assert walkthrough(name="Web Site").errors == [
+        "inventory: paddock_stacks.name: stack name must be lower-case letters, digits, - and _, got 'Web Site'"]
