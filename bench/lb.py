@@ -21,16 +21,17 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENV = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"))
 INVENTORY = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "inventory")
 LB_HOST = "10.3.0.5"
+MANAGER = "10.3.0.4"
 SSH = ["ssh", "-i", os.path.expanduser("~/.paddock/paddock-lab/ansible"), "-o", "IdentitiesOnly=yes",
-       "-o", "UserKnownHostsFile=" + os.path.expanduser("~/.paddock/paddock-lab/known_hosts"), f"root@{LB_HOST}"]
+       "-o", "UserKnownHostsFile=" + os.path.expanduser("~/.paddock/paddock-lab/known_hosts")]
 
 
 def run(*args, **kwargs):
     return subprocess.run(args, cwd=ROOT, env=ENV, capture_output=True, text=True, check=True, **kwargs).stdout
 
 
-def on_lb_host(command):
-    return run(*SSH, command)
+def on_lb_host(command, host=LB_HOST):
+    return run(*SSH, f"root@{host}", command)
 
 
 def wrk(url, seconds=15):
@@ -56,7 +57,8 @@ def distinct(count):
 def main():
     run("ansible-playbook", "-i", INVENTORY, "site.yml")
     run("ansible-playbook", "-i", INVENTORY, "playbooks/scale.yml", "-e", "service=walkthrough/apacz", "-e", "scale=4")
-    image = on_lb_host("docker service inspect walkthrough_apacz --format '{{.Spec.TaskTemplate.ContainerSpec.Image}}'")
+    image = on_lb_host("docker service inspect walkthrough_apacz --format '{{.Spec.TaskTemplate.ContainerSpec.Image}}'",
+                       MANAGER).split("@")[0]
     on_lb_host("docker rm -f paddock-bench-direct >/dev/null 2>&1; "
                f"docker run -d --name paddock-bench-direct -p 8081:80 {image.strip()} >/dev/null")
     time.sleep(2)

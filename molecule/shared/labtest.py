@@ -85,7 +85,7 @@ class EditedInventory:
         shutil.rmtree(self.dir)
 
 
-TEST_IMAGE = "paddock/busybox:test"
+TEST_IMAGE = "paddock/busybox:test2"
 
 
 def build_test_image(inventory, pattern):
@@ -93,7 +93,8 @@ def build_test_image(inventory, pattern):
     on_hosts(inventory, pattern, (
         "command -v busybox >/dev/null || apt-get install -y -q busybox-static >/dev/null; "
         f"docker image inspect {TEST_IMAGE} >/dev/null 2>&1 || {{ d=$(mktemp -d); mkdir $d/bin; "
-        "cp /bin/busybox $d/bin/; for c in sh sleep hostname; do ln -s busybox $d/bin/$c; done; "
+        "cp /bin/busybox $d/bin/; for c in sh sleep hostname mkdir httpd nc printf tail; do "
+        "ln -s busybox $d/bin/$c; done; "
         f"tar -C $d -c . | docker import -c 'CMD [\"/bin/sleep\", \"86400\"]' - {TEST_IMAGE} >/dev/null; }}"))
 
 

@@ -46,7 +46,7 @@ ensure_venv() {
 }
 
 ensure_env() {
-  apt_install debootstrap openssh-client ca-certificates
+  apt_install debootstrap openssh-client ca-certificates tcpdump wrk
   ensure_engine
   ensure_venv
 }

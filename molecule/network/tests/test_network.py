@@ -1,0 +1,271 @@
+"""The IPsec managed network, as a user sees it: addresses, reachability, tunnels and the wire."""
+
+import base64
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
+from labtest import (  # noqa: E402
+    PROJECT,
+    TEST_IMAGE,
+    EditedInventory,
+    build_test_image,
+    changed_tasks,
+    failures,
+    on_host,
+    on_hosts,
+    outer_docker,
+    playbook,
+    recap,
+)
+
+SCENARIO = os.environ.get("MOLECULE_SCENARIO_DIRECTORY", os.path.dirname(os.path.dirname(__file__)))
+INVENTORY = os.path.join(SCENARIO, "inventory")
+LAB = "paddock-mol-network"
+HOSTS = ["nw01", "nw02", "nw03"]
+ADDRESS = {"nw01": "10.3.7.11", "nw02": "10.3.7.12", "nw03": "10.3.7.13", "nw04": "10.3.7.14"}
+
+
+def start_probes(inventory, pattern):
+    """On each host, a container on the managed network serving its host's name over HTTP."""
+    build_test_image(inventory, pattern)
+    found = on_hosts(inventory, pattern, (
+        "docker rm -f probe >/dev/null 2>&1; "
+        f"docker run -d --name probe --network managed -e HOST=$(hostname) {TEST_IMAGE} "
+        "sh -c 'mkdir -p /www && echo $HOST > /www/index.html && httpd -f -p 80 -h /www' >/dev/null; "
+        "docker inspect probe --format '{{.NetworkSettings.Networks.managed.IPAddress}}'"))
+    return {host: out.strip() for host, out in found.items()}
+
+
+def fetch(host, address, path="/", inventory=INVENTORY, timeout=5):
+    """What the probe container on ``host`` gets from http://address/path (its name, or an error)."""
+    request = f"set -o pipefail; printf 'GET {path} HTTP/1.0\\r\\n\\r\\n' | nc -w {timeout} {address} 80 | tail -n 1"
+    return on_host(inventory, host, f"docker exec probe sh -c \"{request}\" 2>/dev/null || echo FAILED").strip()
+
+
+def sas(host, inventory=INVENTORY):
+    """{connection: (IKE SA id, CHILD SA id)} of the host's installed tunnels."""
+    out = on_host(inventory, host, "swanctl --list-sas 2>/dev/null")
+    found, current = {}, None
+    for line in out.splitlines():
+        ike = re.match(r"^(paddock-\S+): #(\d+), ESTABLISHED", line)
+        child = re.match(r"^\s+(paddock-\S+): #(\d+), reqid \d+, INSTALLED", line)
+        if ike:
+            current = (ike.group(1), ike.group(2))
+        elif child and current:
+            found[current[0]] = (current[1], child.group(2))
+    return found
+
+
+def wait_for_mesh(hosts, inventory=INVENTORY, timeout=60):
+    deadline = time.time() + timeout
+    while True:
+        meshes = {h: sas(h, inventory) for h in hosts}
+        if all(len(m) == len(hosts) - 1 for m in meshes.values()) or time.time() > deadline:
+            return meshes
+        time.sleep(2)
+
+
+def lab_bridge():
+    network = outer_docker("network", "inspect", LAB, "--format", "{{.Id}}").strip()
+    return f"br-{network[:12]}"
+
+
+class Capture:
+    """tcpdump on the outer host's bridge of the lab network: the wire between the hosts."""
+
+    def __init__(self, *hosts):
+        self.path = f"/tmp/paddock-capture-{uuid.uuid4().hex[:8]}.pcap"
+        # The hosts' traffic, and any managed address that would show in clear.
+        self.filter = "(" + " and ".join(f"host {ADDRESS[h]}" for h in hosts) + ") or net 10.42.0.0/16"
+
+    def __enter__(self):
+        self.process = subprocess.Popen(["tcpdump", "-i", lab_bridge(), "-U", "-w", self.path, self.filter],
+                                        stderr=subprocess.DEVNULL)
+        time.sleep(1.5)
+        return self
+
+    def __exit__(self, *exc):
+        time.sleep(1)
+        self.process.terminate()
+        self.process.wait()
+
+    def raw(self):
+        with open(self.path, "rb") as handle:
+            return handle.read()
+
+    def summary(self):
+        return subprocess.run(["tcpdump", "-nn", "-r", self.path], capture_output=True, text=True).stdout
+
+
+@pytest.fixture(scope="module")
+def probes():
+    return start_probes(INVENTORY, "paddock")
+
+
+def test_each_host_owns_a_subnet_recorded_on_its_node_and_uses_the_right_ipsec_path():
+    labels = on_host(INVENTORY, "nw01", "docker node ls -q | xargs docker node inspect --format "
+                                        "'{{.Description.Hostname}} {{index .Spec.Labels \"paddock.managed.subnet\"}}'")
+    subnets = dict(line.split() for line in labels.splitlines())
+    assert subnets == {"nw01": "10.42.0.0/24", "nw02": "10.42.1.0/24", "nw03": "10.42.2.0/24"}
+    # The kernels here have no ESP (docs: ENVIRONMENT): each host must have chosen userspace libipsec.
+    for host, conf in on_hosts(INVENTORY, "paddock", "cat /etc/strongswan.d/charon/zz-paddock.conf").items():
+        esp = on_host(INVENTORY, host, "ip xfrm state add src 192.0.2.9 dst 192.0.2.8 proto esp spi 0x7ffffff2 "
+                                       "mode tunnel enc 'cbc(aes)' 0x00112233445566778899aabbccddeeff "
+                                       "2>/dev/null && ip xfrm state delete src 192.0.2.9 dst 192.0.2.8 proto esp "
+                                       "spi 0x7ffffff2 && echo yes || echo no").strip()
+        assert ("load = yes" in conf) == (esp == "no"), (host, esp, conf)
+
+
+def test_the_tunnels_form_a_full_mesh():
+    meshes = wait_for_mesh(HOSTS)
+    for host, tunnels in meshes.items():
+        assert sorted(tunnels) == sorted(f"paddock-{h}" for h in HOSTS if h != host), (host, tunnels)
+
+
+def test_containers_on_every_host_reach_each_other_by_managed_address(probes):
+    assert {h: a.rsplit(".", 1)[0] for h, a in probes.items()} == {
+        "nw01": "10.42.0", "nw02": "10.42.1", "nw03": "10.42.2"}
+    for source in HOSTS:
+        for target in HOSTS:
+            if source != target:
+                assert fetch(source, probes[target]) == target, (source, target)
+
+
+def test_the_wire_carries_only_esp_and_never_the_marker(probes):
+    marker = f"PADDOCK-MARKER-{uuid.uuid4().hex}"
+    with Capture("nw02", "nw03") as capture:
+        for _ in range(3):
+            fetch("nw02", probes["nw03"], f"/{marker}")
+            fetch("nw03", probes["nw02"], f"/{marker}")
+    summary = capture.summary()
+    assert "UDP-encap: ESP" in summary or " ESP(" in summary, summary[-2000:]
+    assert marker.encode() not in capture.raw()
+    assert "10.42." not in summary, "managed addresses on the wire in clear"
+
+
+def test_stopping_strongswan_stops_the_traffic_instead_of_sending_it_in_clear(probes):
+    marker = f"PADDOCK-CLEAR-{uuid.uuid4().hex}"
+    on_host(INVENTORY, "nw03", "systemctl stop strongswan")
+    try:
+        with Capture("nw02", "nw03") as capture:
+            answer = fetch("nw02", probes["nw03"], f"/{marker}", timeout=3)
+        assert answer == "FAILED", answer
+        assert marker.encode() not in capture.raw()
+        assert "10.42." not in capture.summary(), "managed traffic fell back to clear"
+    finally:
+        on_host(INVENTORY, "nw03", "systemctl start strongswan")
+    meshes = wait_for_mesh(HOSTS, timeout=90)
+    assert all(len(m) == 2 for m in meshes.values()), meshes
+    assert fetch("nw02", probes["nw03"]) == "nw03"
+
+
+REKEY_LOOP = """
+import socket, sys, time
+ok = 0
+for _ in range(40):
+    try:
+        with socket.create_connection((sys.argv[1], 80), timeout=3) as conn:
+            conn.sendall(b"GET / HTTP/1.0\\r\\n\\r\\n")
+            data = b""
+            while chunk := conn.recv(4096):
+                data += chunk
+        ok += data.strip().endswith(b"nw03")
+    except OSError:
+        pass
+    time.sleep(0.1)
+print(ok)
+"""
+
+
+def test_rekeying_drops_no_traffic(probes):
+    """Requests from nw02 (routed from its managed gateway address) through the tunnel while it rekeys."""
+    before = sas("nw02")["paddock-nw03"]
+    script = base64.b64encode(REKEY_LOOP.encode()).decode()
+    on_host(INVENTORY, "nw02", f"echo {script} | base64 -d > /tmp/rekey.py; "
+                               f"nohup python3 /tmp/rekey.py {probes['nw03']} > /tmp/rekey-count 2>&1 &")
+    time.sleep(1)
+    on_host(INVENTORY, "nw02", "swanctl --rekey --child paddock-nw03 >/dev/null; sleep 1; "
+                               "swanctl --rekey --ike paddock-nw03 >/dev/null")
+    count = wait_for_output(lambda: on_host(INVENTORY, "nw02", "cat /tmp/rekey-count").strip(), timeout=30)
+    after = sas("nw02")["paddock-nw03"]
+    assert after[1] != before[1], "the CHILD SA was not rekeyed"
+    assert count == "40", f"{count} of 40 requests answered during the rekey"
+
+
+def wait_for_output(read, timeout):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = read()
+        if value:
+            return value
+        time.sleep(1)
+    return read()
+
+
+@pytest.fixture(scope="module")
+def edited():
+    inventory = EditedInventory(INVENTORY)
+    yield inventory
+    inventory.remove()
+    outer_docker("rm", "-f", f"{LAB}-nw04")
+    outer_docker("volume", "rm", "-f", f"{LAB}-nw04-docker")
+
+
+def test_a_fourth_host_joins_the_mesh_and_no_other_tunnel_is_re_established(edited, probes):
+    before = {h: sas(h) for h in HOSTS}
+    edited.group("paddock", "swarm_workers")["hosts"]["nw04"] = {"ansible_host": "10.3.7.14",
+                                                                 "lab_data_address": "10.5.7.14"}
+    edited.group("lab")["hosts"]["nw04"] = None
+    path = edited.save()
+    up = playbook(path, os.path.join(PROJECT, "playbooks", "lab_up.yml"))
+    assert up.returncode == 0, failures(up.stdout)
+    run = playbook(path, os.path.join(PROJECT, "site.yml"))
+    assert run.returncode == 0, failures(run.stdout)
+    meshes = wait_for_mesh(HOSTS + ["nw04"], inventory=path)
+    for host in HOSTS + ["nw04"]:
+        assert len(meshes[host]) == 3, (host, meshes[host])
+    for host in HOSTS:
+        kept = {conn: ids for conn, ids in meshes[host].items() if conn != "paddock-nw04"}
+        assert kept == before[host], f"{host}: tunnels re-established: {before[host]} -> {kept}"
+    nw04 = start_probes(path, "nw04")["nw04"]
+    assert nw04.startswith("10.42.3.")
+    assert fetch("nw01", nw04) == "nw04"
+    assert fetch("nw04", probes["nw01"], inventory=path) == "nw01"
+    again = playbook(path, os.path.join(PROJECT, "site.yml"))
+    assert again.returncode == 0 and all(r["changed"] == 0 for r in recap(again.stdout).values()), \
+        changed_tasks(again.stdout)
+
+
+BAD = {
+    "overlapping ranges": ({"managed_network_range": "172.20.0.0/16"},
+                           "inventory: managed_network_range: 172.20.0.0/16 overlaps docker_default_address_pools[0] "
+                           "(172.20.0.0/14)"),
+    "a prefix too small for the hosts": ({"managed_network_host_prefix": 17},
+                                         "inventory: managed_network_host_prefix: /17 subnets of 10.42.0.0/16 give "
+                                         "2 subnets for 3 hosts; use a longer prefix or a larger range"),
+    "a missing PSK": ({"managed_network_psk": ""},
+                      "inventory: managed_network_psk: missing: generate one per environment and keep it in Ansible "
+                      "Vault (README, The managed network)"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_settings_are_refused_before_any_host_changes(case):
+    extra, expected = BAD[case]
+    inventory = EditedInventory(INVENTORY)
+    try:
+        # -e outranks group_vars, as a user's override would.
+        run = playbook(inventory.save(), os.path.join(PROJECT, "site.yml"), "-e", json.dumps(extra))
+    finally:
+        inventory.remove()
+    assert run.returncode != 0
+    assert expected in run.stdout, failures(run.stdout)
+    assert all(r["changed"] == 0 for r in recap(run.stdout).values())
