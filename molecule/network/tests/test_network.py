@@ -244,6 +244,18 @@ def test_a_fourth_host_joins_the_mesh_and_no_other_tunnel_is_re_established(edit
         changed_tasks(again.stdout)
 
 
+def test_removing_the_fourth_host_removes_its_tunnels_on_every_peer(edited):
+    edited.group("paddock", "swarm_workers")["hosts"]["nw04"]["node_state"] = "absent"
+    path = edited.save()
+    run = playbook(path, os.path.join(PROJECT, "site.yml"))
+    assert run.returncode == 0, failures(run.stdout)
+    for host in HOSTS:
+        assert "paddock-nw04" not in sas(host), host
+        assert "nw04" not in on_host(INVENTORY, host, "swanctl --list-conns"), host
+        assert len(sas(host)) == 2, host
+    assert "nw04" not in on_host(INVENTORY, "nw01", "docker node ls --format '{{.Hostname}}'")
+
+
 BAD = {
     "overlapping ranges": ({"managed_network_range": "172.20.0.0/16"},
                            "inventory: managed_network_range: 172.20.0.0/16 overlaps docker_default_address_pools[0] "
