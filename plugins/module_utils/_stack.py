@@ -141,14 +141,14 @@ def _as_map(value, separator="="):
     return out
 
 
-def _scale(stack, name, value, where):
+def _scale(stack, file, value, where):
     if value is None:
         return None
     if isinstance(value, bool) or not re.fullmatch(r"-?\d+", str(value)):
-        stack.error(stack.rancher_file, where, f"must be a whole number, got {value!r}")
+        stack.error(file, where, f"must be a whole number, got {value!r}")
         return None
     if int(value) < 0:
-        stack.error(stack.rancher_file, where, f"must not be negative, got {value}")
+        stack.error(file, where, f"must not be negative, got {value}")
         return None
     return int(value)
 
@@ -232,9 +232,9 @@ def _translate_service(stack, name, source, rancher, ctx):
         placement["max_replicas_per_node"] = per_node
     if not placement:
         deploy.pop("placement")
-    scale = _scale(stack, name, rancher.get("scale"), where + ["scale"]) if "scale" in rancher else None
+    scale = _scale(stack, stack.rancher_file, rancher.get("scale"), where + ["scale"]) if "scale" in rancher else None
     if scale is None and "scale" in source:
-        scale = _scale(stack, name, source["scale"], where + ["scale"])
+        scale = _scale(stack, stack.compose_file, source["scale"], where + ["scale"])
     if is_global:
         deploy["mode"] = "global"
         if "scale" in rancher:

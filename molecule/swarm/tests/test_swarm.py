@@ -13,6 +13,7 @@ from labtest import (  # noqa: E402
     TEST_IMAGE,
     EditedInventory,
     build_test_image,
+    changed_tasks,
     nodes,
     on_host,
     on_hosts,
@@ -119,7 +120,7 @@ def test_adding_a_node_by_an_inventory_line_changes_nothing_else(edited):
     counts = recap(run.stdout)
     assert counts["sw06"]["changed"] > 0
     assert {h: c["changed"] for h, c in counts.items() if h != "sw06"} == dict.fromkeys(
-        MANAGERS + WORKERS + ["localhost"], 0)
+        MANAGERS + WORKERS + ["localhost"], 0), changed_tasks(run.stdout)
     assert nodes(INVENTORY, "sw01")["sw06"]["Status"] == "Ready"
     assert task_containers("paddock", "web") == before  # no running task restarted
 
