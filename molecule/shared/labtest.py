@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 
 import yaml
 
@@ -96,6 +97,16 @@ def build_test_image(inventory, pattern):
         "cp /bin/busybox $d/bin/; for c in sh sleep hostname mkdir httpd nc printf tail; do "
         "ln -s busybox $d/bin/$c; done; "
         f"tar -C $d -c . | docker import -c 'CMD [\"/bin/sleep\", \"86400\"]' - {TEST_IMAGE} >/dev/null; }}"))
+
+
+def wait_for(predicate, timeout=30, interval=0.5):
+    """Call ``predicate`` until it returns something true or ``timeout`` seconds pass; return its last value."""
+    deadline = time.time() + timeout
+    while True:
+        value = predicate()
+        if value or time.time() > deadline:
+            return value
+        time.sleep(interval)
 
 
 def failures(output):

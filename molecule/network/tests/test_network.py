@@ -24,6 +24,7 @@ from labtest import (  # noqa: E402
     outer_docker,
     playbook,
     recap,
+    wait_for,
 )
 
 SCENARIO = os.environ.get("MOLECULE_SCENARIO_DIRECTORY", os.path.dirname(os.path.dirname(__file__)))
@@ -203,20 +204,10 @@ def test_rekeying_drops_no_traffic(probes):
     time.sleep(1)
     on_host(INVENTORY, "nw02", "swanctl --rekey --child paddock-nw03 >/dev/null; sleep 1; "
                                "swanctl --rekey --ike paddock-nw03 >/dev/null")
-    count = wait_for_output(lambda: on_host(INVENTORY, "nw02", "cat /tmp/rekey-count").strip(), timeout=30)
+    count = wait_for(lambda: on_host(INVENTORY, "nw02", "cat /tmp/rekey-count").strip(), timeout=30, interval=1)
     after = sas("nw02")["paddock-nw03"]
     assert after[1] != before[1], "the CHILD SA was not rekeyed"
     assert count == "40", f"{count} of 40 requests answered during the rekey"
-
-
-def wait_for_output(read, timeout):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = read()
-        if value:
-            return value
-        time.sleep(1)
-    return read()
 
 
 @pytest.fixture(scope="module")

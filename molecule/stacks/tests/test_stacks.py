@@ -25,6 +25,7 @@ from labtest import (  # noqa: E402
     outer_docker,
     playbook,
     recap,
+    wait_for,
 )
 
 SCENARIO = os.environ.get("MOLECULE_SCENARIO_DIRECTORY", os.path.dirname(os.path.dirname(__file__)))
@@ -42,15 +43,6 @@ def get(path="/", headers=None, timeout=3):
 
 def answers(count, path="/"):
     return [get(path)[0] for _ in range(count)]
-
-
-def wait_for(predicate, timeout=30, interval=0.5):
-    deadline = time.time() + timeout
-    while True:
-        value = predicate()
-        if value or time.time() > deadline:
-            return value
-        time.sleep(interval)
 
 
 class Load:
@@ -110,8 +102,8 @@ def edited():
     shutil.rmtree(stack_dir)
 
 
-def edit_rancher_compose(inventory, change):
-    path = os.path.join(inventory.stack_dir, "rancher-compose.yml")
+def edit_stack_file(inventory, name, change):
+    path = os.path.join(inventory.stack_dir, name)
     with open(path) as handle:
         document = yaml.safe_load(handle)
     change(document)
@@ -217,7 +209,7 @@ def test_scale_playbook_brings_8_replicas_into_rotation_without_touching_the_loa
 
 
 def test_a_load_balancer_config_change_reloads_haproxy_without_dropping_a_request(edited):
-    edit_rancher_compose(edited, lambda d: d["services"]["lb"]["lb_config"].update(
+    edit_stack_file(edited, "rancher-compose.yml", lambda d: d["services"]["lb"]["lb_config"].update(
         stickiness_policy={"cookie": "PADDOCK", "mode": "insert", "indirect": True, "nocache": True}))
     lb_before = lb_container()
     with Load() as load:
@@ -235,7 +227,7 @@ def test_a_load_balancer_config_change_reloads_haproxy_without_dropping_a_reques
 
 
 def test_scale_from_the_stack_file_back_to_2(edited):
-    edit_rancher_compose(edited, lambda d: d["services"]["apacz"].update(scale=2))
+    edit_stack_file(edited, "rancher-compose.yml", lambda d: d["services"]["apacz"].update(scale=2))
     run = playbook(edited.save(), os.path.join(PROJECT, "playbooks", "stack.yml"), "-e", "stack=walkthrough")
     assert run.returncode == 0, failures(run.stdout)
     got = wait_for(lambda: (lambda a: a if len(set(a)) == 2 else None)(answers(8)), timeout=20)
@@ -244,12 +236,7 @@ def test_scale_from_the_stack_file_back_to_2(edited):
 
 
 def test_a_start_first_rolling_update_under_load_fails_no_request(edited):
-    path = os.path.join(edited.stack_dir, "docker-compose.yml")
-    with open(path) as handle:
-        document = yaml.safe_load(handle)
-    document["services"]["apacz"]["image"] = "apacz:2"
-    with open(path, "w") as handle:
-        yaml.safe_dump(document, handle)
+    edit_stack_file(edited, "docker-compose.yml", lambda d: d["services"]["apacz"].update(image="apacz:2"))
     with Load("/version") as load:
         time.sleep(2)
         run = playbook(edited.save(), os.path.join(PROJECT, "playbooks", "stack.yml"), "-e", "stack=walkthrough")
