@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import os
 
-import yaml
 from ansible.errors import AnsibleActionFail
-from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.paddock.platform.plugins.module_utils._cloud_config import merge
@@ -18,6 +16,7 @@ from ansible_collections.paddock.platform.plugins.module_utils._cloud_config_sch
     semantic_errors,
     warnings,
 )
+from ansible_collections.paddock.platform.plugins.module_utils._yaml_file import load as load_yaml
 
 
 def _sources(value):
@@ -87,15 +86,11 @@ class ActionModule(ActionBase):
                 f"got {type(source).__name__}")
         path = source if os.path.isabs(source) else os.path.join(base_dir, source)
         shown = os.path.relpath(path) if not os.path.isabs(source) else source
-        try:
-            with open(path) as handle:
-                document = yaml.safe_load(handle)
-        except FileNotFoundError:
-            return shown, None, f"file not found (from inventory variable {origin})"
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"line {mark.line + 1} column {mark.column + 1}: " if mark else ""
-            return shown, None, f"{where}not valid YAML: {to_native(getattr(exc, 'problem', exc))}"
+        document, problem = load_yaml(path, shown)
+        if problem:
+            problem = problem[len(shown) + 2:]
+            return shown, None, (f"{problem} (from inventory variable {origin})"
+                                 if problem == "file not found" else problem)
         if document is None:
             return shown, {}, None
         if not isinstance(document, dict):

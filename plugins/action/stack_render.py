@@ -1,35 +1,26 @@
 # Copyright: Paddock contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Validate and render the inventory's stacks on the controller, never touching a host."""
+"""Validate and render the inventory's stacks and catalog apps on the controller, never touching a host."""
 
 from __future__ import annotations
 
 import os
 
-import yaml
 from ansible.errors import AnsibleActionFail
-from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.paddock.platform.plugins.module_utils import _catalog
 from ansible_collections.paddock.platform.plugins.module_utils._stack import render_all
+from ansible_collections.paddock.platform.plugins.module_utils._yaml_file import load as load_yaml
 
 COMPOSE_NAMES = ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml")
 RANCHER_NAMES = ("rancher-compose.yml", "rancher-compose.yaml")
+# The catalog shipped with Paddock: catalog/ at the top of the collection.
+BUILTIN_CATALOG = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", "..", "catalog"))
+STACK_KEYS = {"name", "path", "state", "prune", "compose_file", "rancher_file"}
+CATALOG_KEYS = {"name", "catalog", "version", "answers", "answers_file", "state", "prune"}
 CONTEXT_KEYS = ("ipvs", "image_map", "lb_image", "lb_constraint", "lb_dir", "lb_max_servers",
                 "lb_check_interval_ms")
-
-
-def _load(path, shown):
-    """(document, problem) for one YAML file."""
-    try:
-        with open(path) as handle:
-            return yaml.safe_load(handle), None
-    except FileNotFoundError:
-        return None, f"{shown}: file not found"
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1} column {mark.column + 1}: " if mark else ""
-        return None, f"{shown}: {where}not valid YAML: {to_native(getattr(exc, 'problem', exc))}"
 
 
 def _first(directory, names):
@@ -42,7 +33,7 @@ def _first(directory, names):
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
-    _VALID_ARGS = frozenset(("stacks", "base_dir", "only", "only_state") + CONTEXT_KEYS)
+    _VALID_ARGS = frozenset(("stacks", "base_dir", "only", "only_state", "catalogs") + CONTEXT_KEYS)
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
@@ -52,6 +43,11 @@ class ActionModule(ActionBase):
         errors, documents = [], []
         if not isinstance(entries, list):
             raise AnsibleActionFail("inventory: paddock_stacks: must be a list of stacks")
+        catalogs = args.get("catalogs") or []
+        if not isinstance(catalogs, list):
+            raise AnsibleActionFail("inventory: paddock_catalogs: must be a list of catalog directories")
+        self._catalogs = [c if os.path.isabs(c) else os.path.normpath(os.path.join(base_dir, c))
+                          for c in catalogs if isinstance(c, str)] + [BUILTIN_CATALOG]
         only, only_state = args.get("only"), args.get("only_state")
         if only_state not in (None, "present", "absent"):
             raise AnsibleActionFail(f"state must be present or absent, got {only_state!r}")
@@ -66,8 +62,9 @@ class ActionModule(ActionBase):
         absent = [d for d in documents if d["state"] == "absent"]
         documents = [d for d in documents if d["state"] == "present"]
         stacks = render_all(documents, ctx) if not errors else []
+        secrets = [v for d in documents for v in d.get("secrets", [])]
         for stack in stacks:
-            errors += [f"stack {stack.name}: {e}" for e in stack.errors]
+            errors += [_catalog.mask(f"stack {stack.name}: {e}", secrets) for e in stack.errors]
         if only and only not in [d["name"] for d in documents + absent]:
             errors.append(f"inventory: paddock_stacks: no stack named '{only}'")
         if errors:
@@ -82,16 +79,21 @@ class ActionModule(ActionBase):
                 continue
             out.append({"name": stack.name, "state": doc["state"], "prune": doc["prune"],
                         "compose": stack.compose, "hash": stack.hash, "lbs": stack.lbs,
-                        "warnings": stack.warnings, "services": sorted(stack.compose["services"])})
+                        "warnings": stack.warnings, "services": sorted(stack.compose["services"]),
+                        "catalog": doc.get("catalog"), "secrets": doc.get("secrets", [])})
         out += [{"name": d["name"], "state": "absent"} for d in absent if not only or d["name"] == only]
         result.update(changed=False, stacks=out)
+        if any(s.get("secrets") for s in out):
+            result["_ansible_no_log"] = True  # the rendered files carry a catalog app's passwords
         return result
 
     def _read(self, index, entry, base_dir):
         where = f"inventory: paddock_stacks[{index}]"
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
-            return None, [f"{where}: must be a mapping with a name and a path"]
-        unknown = sorted(set(entry) - {"name", "path", "state", "prune", "compose_file", "rancher_file"})
+            return None, [f"{where}: must be a mapping with a name and a path (or a catalog entry)"]
+        if "catalog" in entry:
+            return self._read_catalog(where, entry, base_dir)
+        unknown = sorted(set(entry) - STACK_KEYS)
         problems = [f"{where}.{key}: unknown key" for key in unknown]
         state = entry.get("state", "present")
         if state not in ("present", "absent"):
@@ -110,10 +112,10 @@ class ActionModule(ActionBase):
                         else _first(directory, RANCHER_NAMES))
         if compose_path is None:
             return None, problems + [f"{where}.path: no docker-compose.yml in {os.path.relpath(directory)}"]
-        compose, problem = _load(compose_path, os.path.relpath(compose_path))
+        compose, problem = load_yaml(compose_path, os.path.relpath(compose_path))
         rancher = None
         if problem is None and rancher_path:
-            rancher, problem = _load(rancher_path, os.path.relpath(rancher_path))
+            rancher, problem = load_yaml(rancher_path, os.path.relpath(rancher_path))
         if problem:
             return None, problems + [f"stack {entry['name']}: {problem}"]
         if problems:
@@ -121,3 +123,41 @@ class ActionModule(ActionBase):
         return {"name": entry["name"], "state": state, "prune": entry.get("prune", True),
                 "compose": compose, "rancher": rancher, "compose_file": os.path.relpath(compose_path),
                 "rancher_file": os.path.relpath(rancher_path) if rancher_path else "rancher-compose.yml"}, []
+
+    def _read_catalog(self, where, entry, base_dir):
+        """A catalog app: its entry's version, filled with the checked answers."""
+        problems = [f"{where}.{key}: unknown key" for key in sorted(set(entry) - CATALOG_KEYS)]
+        state = entry.get("state", "present")
+        if state not in ("present", "absent"):
+            problems.append(f"{where}.state: must be present or absent, got {state!r}")
+        if not isinstance(entry.get("prune", True), bool):
+            problems.append(f"{where}.prune: must be a boolean")
+        if state == "absent":
+            return ({"name": entry["name"], "state": state} if not problems else None), problems
+        app, problem = _catalog.find_entry(self._catalogs, entry["catalog"])
+        if problem:
+            return None, problems + [f"{where}.catalog: {problem}"]
+        answers, source = entry.get("answers") or {}, f"{where}.answers"
+        if entry.get("answers_file"):
+            path = entry["answers_file"]
+            path = path if os.path.isabs(path) else os.path.normpath(os.path.join(base_dir, path))
+            from_file, problem = load_yaml(path, os.path.relpath(path))
+            if problem:
+                return None, problems + [problem]
+            if from_file is not None and not isinstance(from_file, dict):
+                return None, problems + [f"{os.path.relpath(path)}: must be a mapping of question variables to answers"]
+            if isinstance(answers, dict):  # answers given beside the file win
+                answers = {**(from_file or {}), **answers}
+            source = os.path.relpath(path) + (f" + {where}.answers" if entry.get("answers") else "")
+        prepared = _catalog.prepare(app, entry.get("version"), answers, source, entry["name"])
+        for warning in prepared["warnings"]:
+            self._display.warning(f"stack {entry['name']}: {warning}")
+        problems += [f"stack {entry['name']}: {e}" for e in prepared["errors"]]
+        if problems:
+            return None, problems
+        return {"name": entry["name"], "state": state, "prune": entry.get("prune", True),
+                "compose": prepared["compose"], "rancher": prepared["rancher"],
+                "compose_file": prepared["compose_file"], "rancher_file": prepared["rancher_file"],
+                "labels": prepared["labels"], "secrets": prepared["secrets"],
+                "catalog": {"entry": app.name, "folder": prepared["folder"], "version": prepared["version"],
+                            "upgrade_from": prepared["upgrade_from"]}}, []

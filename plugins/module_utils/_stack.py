@@ -491,8 +491,9 @@ def haproxy_config(stack, name, rules, rancher, health, ctx):
 
 
 def render(name, compose, rancher, ctx, compose_file="docker-compose.yml", rancher_file="rancher-compose.yml",
-           known_targets=None):
-    """Validate and translate one stack. ``compose`` and ``rancher`` are the parsed documents."""
+           known_targets=None, service_labels=None):
+    """Validate and translate one stack. ``compose`` and ``rancher`` are the parsed documents;
+    ``service_labels`` are set on every service (a catalog app's entry and version)."""
     stack = Stack(name, compose_file, rancher_file)
     if not isinstance(name, str) or not STACK_NAME.match(name):
         stack.error("inventory", ["paddock_stacks", "name"],
@@ -578,6 +579,9 @@ def render(name, compose, rancher, ctx, compose_file="docker-compose.yml", ranch
     networks["default"] = {**(networks.get("default") or {}), "attachable": True}
     if stack.errors:
         return stack
+    for service in compose_out["services"].values():
+        if service_labels:
+            service.setdefault("deploy", {}).setdefault("labels", {}).update(service_labels)
     digest = hashlib.sha256(json.dumps(compose_out, sort_keys=True).encode()).hexdigest()
     for service in compose_out["services"].values():
         service.setdefault("deploy", {}).setdefault("labels", {})[HASH_LABEL] = digest
@@ -647,7 +651,8 @@ def _published(stack):
 def render_all(documents, ctx):
     """Render every stack of the inventory; check what only shows across stacks.
 
-    ``documents`` is a list of dicts: name, compose, rancher, compose_file, rancher_file, state.
+    ``documents`` is a list of dicts: name, compose, rancher, compose_file, rancher_file, state
+    and, for a catalog app, labels.
     Returns the rendered Stack objects, in order."""
     known, health = {}, {}
     for doc in documents:
@@ -665,7 +670,7 @@ def render_all(documents, ctx):
     for doc in documents:
         stack = render(doc["name"], doc.get("compose"), doc.get("rancher"), {**ctx, "health": health},
                        doc.get("compose_file", "docker-compose.yml"), doc.get("rancher_file", "rancher-compose.yml"),
-                       known_targets=known)
+                       known_targets=known, service_labels=doc.get("labels"))
         if doc["name"] in names:
             stack.error("inventory", ["paddock_stacks", names[doc["name"]]], f"stack '{doc['name']}' is listed twice")
         names[doc["name"]] = len(names)

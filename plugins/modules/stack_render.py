@@ -21,10 +21,20 @@ version_added: "0.2.0"
 author: Paddock contributors
 options:
   stacks:
-    description: The C(paddock_stacks) list - name, path (relative to the inventory), state, prune.
+    description:
+      - The C(paddock_stacks) list - name, path (relative to the inventory), state, prune.
+      - A catalog app is an item with C(catalog) (the entry) instead of C(path), and optionally
+        C(version) (folder or version string), C(answers) and C(answers_file). Its answers are
+        checked against the entry's questions and its templates filled before it is validated
+        like any other stack; every service carries the entry, folder and version as labels.
     type: list
     elements: dict
     required: true
+  catalogs:
+    description: Catalog directories searched before Paddock's own C(catalog/), relative to the inventory.
+    type: list
+    elements: path
+    default: []
   only:
     description: Render only this stack (the others are still validated).
     type: str
@@ -74,7 +84,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 stacks:
-  description: Per stack - name, state, prune, the rendered compose, its hash, the load balancers' configs, warnings.
+  description: >-
+    Per stack - name, state, prune, the rendered compose, its hash, the load balancers' configs,
+    warnings, and for a catalog app its entry and version and its password values (the result
+    is then hidden from the output, as with no_log).
   returned: success
   type: list
   elements: dict

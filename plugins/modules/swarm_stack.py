@@ -57,6 +57,18 @@ options:
     description: Seconds to wait for the tasks to run (0 does not wait).
     type: int
     default: 300
+  catalog:
+    description:
+      - For a catalog app, its entry, version folder, version and C(upgrade_from) range. Before
+        deploying over a running stack the module checks that the stack runs the same entry,
+        that the change is not a downgrade, and that an upgrade is allowed by the new
+        version's C(upgrade_from), which Rancher matched against the running version.
+    type: dict
+  secret_values:
+    description: Values (a catalog app's passwords) never to show in the module's output.
+    type: list
+    elements: str
+    default: []
 attributes:
   check_mode:
     support: full
@@ -86,7 +98,11 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.paddock.platform.plugins.module_utils import _semver as semver
+
 HASH_LABEL = "io.paddock.stack.hash"
+CATALOG_LABELS = {"entry": "io.paddock.catalog.entry", "folder": "io.paddock.catalog.folder",
+                  "version": "io.paddock.catalog.version"}
 NAMESPACE = "com.docker.stack.namespace"
 
 
@@ -155,11 +171,36 @@ def _wanted_replicas(spec):
     return "global" if deploy.get("mode") == "global" else deploy.get("replicas", 1)
 
 
+def check_catalog(module, name, current):
+    """Refuse to replace a stack by another entry, to downgrade, or to upgrade against upgrade_from."""
+    want = module.params["catalog"]
+    if not want or not current:
+        return None
+    labels = next(iter(current.values()))["Spec"].get("Labels") or {}
+    entry, folder, version = (labels.get(CATALOG_LABELS[k]) for k in ("entry", "folder", "version"))
+    if entry is None:
+        module.fail_json(msg=f"stack {name} already exists and was not launched from the catalog; "
+                             "choose another stack_name")
+    if entry != want["entry"]:
+        module.fail_json(msg=f"stack {name} runs catalog entry {entry}, not {want['entry']}; choose another stack_name")
+    if folder == str(want["folder"]) or not str(folder).isdigit():
+        return None
+    if int(folder) > int(want["folder"]):
+        module.fail_json(msg=f"stack {name} runs {entry} version {folder} ({version}); going back to version "
+                             f"{want['folder']} ({want['version']}) is a downgrade, which the catalog does not do. "
+                             "Remove the app (state=absent) and launch the older version instead")
+    if want.get("upgrade_from") and not semver.matches(version, want["upgrade_from"]):
+        module.fail_json(msg=f"{entry} version {want['folder']} ({want['version']}) upgrades only from "
+                             f"'{want['upgrade_from']}', and stack {name} runs version {folder} ({version})")
+    return f"{entry} {folder} ({version}) -> {want['folder']} ({want['version']})"
+
+
 def present(module, swarm):
     name, compose, digest = module.params["name"], module.params["compose"], module.params["hash"]
     if not compose or not digest:
         module.fail_json(msg="state=present needs compose and hash")
     current = swarm.services(name)
+    upgrade = check_catalog(module, name, current)
     wanted = compose.get("services") or {}
     actions = {}
     for svc, spec in wanted.items():
@@ -183,6 +224,8 @@ def present(module, swarm):
     if not module.params["prune"]:
         after.update({svc: v for svc, v in before.items() if svc not in wanted})
     result = {"changed": changed, "services": actions}
+    if upgrade:
+        result["upgrade"] = upgrade
     if module._diff:
         result["diff"] = {"before": json.dumps(before, indent=2, sort_keys=True) + "\n",
                           "after": json.dumps(after if changed else before, indent=2, sort_keys=True) + "\n",
@@ -258,6 +301,8 @@ def main():
             "replicas": {"type": "int"},
             "directory": {"type": "path", "default": "/etc/paddock/stacks"},
             "wait_timeout": {"type": "int", "default": 300},
+            "catalog": {"type": "dict"},
+            "secret_values": {"type": "list", "elements": "str", "default": [], "no_log": True},
         },
         supports_check_mode=True,
     )

@@ -1,0 +1,484 @@
+# Copyright: Paddock contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# Note that this module util is **PRIVATE** to the collection.
+"""Rancher 1.x catalog entries: find them, read their questions, check answers, fill templates.
+
+A catalog is a directory of entries (``<catalog>/<entry>/``), or a whole Rancher catalog
+checkout (``<catalog>/templates/<entry>/``). An entry has ``config.yml`` and numbered version
+folders, each with ``docker-compose.yml`` and ``rancher-compose.yml``; the ``.catalog`` section
+of the latter holds the version, ``upgrade_from`` and the questions.
+
+Answers are checked against the questions (type, required, default, min and max, lengths,
+valid and invalid characters, enum options) and every problem is reported at once. Templates
+are filled as Rancher's compose executor did: ``${var}`` and ``$var`` (with ``${var:-default}``
+and ``${var-default}``), ``$$`` for a literal ``$``, in every string value of both files, with
+the answers plus ``stack_name`` and, inside a service, ``service_name``. A variable nobody
+answers becomes an empty string with a warning, as Rancher did.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import difflib
+import os
+import re
+
+from ansible_collections.paddock.platform.plugins.module_utils._cloud_config_schema import key_path
+from ansible_collections.paddock.platform.plugins.module_utils._semver import range_errors
+from ansible_collections.paddock.platform.plugins.module_utils._yaml_file import load as load_yaml
+
+TYPES = ("string", "int", "boolean", "enum", "password", "multiline", "service", "certificate")
+QUESTION_KEYS = ("variable", "label", "description", "type", "required", "default", "group", "min_length",
+                 "max_length", "min", "max", "options", "valid_chars", "invalid_chars")
+TEXT_TYPES = ("string", "password", "multiline", "service", "certificate", "enum")
+VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+SERVICE = re.compile(r"^([a-z0-9][a-z0-9_-]*/)?[A-Za-z0-9][A-Za-z0-9_.-]*$")
+PEM = re.compile(r"-----BEGIN CERTIFICATE-----\s*([A-Za-z0-9+/=\s]+?)\s*-----END CERTIFICATE-----")
+TEMPLATE = re.compile(r"\$(?:(\$)|\{([^}]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+COMPOSE_NAMES = ("docker-compose.yml", "docker-compose.yaml")
+RANCHER_NAMES = ("rancher-compose.yml", "rancher-compose.yaml")
+LABELS = {"entry": "io.paddock.catalog.entry", "folder": "io.paddock.catalog.folder",
+          "version": "io.paddock.catalog.version"}
+MASK = "********"
+
+
+def _rel(path):
+    return os.path.relpath(path)
+
+
+def entry_dirs(catalogs):
+    """[(entry id, directory, catalog)] of every entry, the first catalog winning a name."""
+    found, seen = [], set()
+    for catalog in catalogs:
+        root = os.path.join(catalog, "templates") if os.path.isdir(os.path.join(catalog, "templates")) else catalog
+        if not os.path.isdir(root):
+            continue
+        for name in sorted(os.listdir(root)):
+            directory = os.path.join(root, name)
+            if name not in seen and os.path.isfile(os.path.join(directory, "config.yml")):
+                seen.add(name)
+                found.append((name, directory, catalog))
+    return found
+
+
+def catalog_section(rancher):
+    """The ``.catalog`` section, however it is written (top level, ``catalog:``, or under services)."""
+    if not isinstance(rancher, dict):
+        return None, None
+    for key in (".catalog", "catalog"):
+        if isinstance(rancher.get(key), dict):
+            return rancher[key], [key]
+    services = rancher.get("services")
+    if isinstance(services, dict) and isinstance(services.get(".catalog"), dict):
+        return services[".catalog"], ["services", ".catalog"]
+    return None, None
+
+
+def without_catalog(rancher):
+    """rancher-compose.yml without its catalog section (it is read here, not deployed)."""
+    if not isinstance(rancher, dict):
+        return rancher
+    out = {k: v for k, v in rancher.items() if k not in (".catalog", "catalog")}
+    if isinstance(out.get("services"), dict):
+        out["services"] = {k: v for k, v in out["services"].items() if k != ".catalog"}
+    return out
+
+
+class Version:
+    """One numbered folder of an entry."""
+
+    def __init__(self, folder, directory):
+        self.folder = folder
+        self.directory = directory
+        self.compose_path = next((os.path.join(directory, n) for n in COMPOSE_NAMES
+                                  if os.path.isfile(os.path.join(directory, n))), None)
+        self.rancher_path = next((os.path.join(directory, n) for n in RANCHER_NAMES
+                                  if os.path.isfile(os.path.join(directory, n))), None)
+        self.compose = self.rancher = None
+        self.meta, self.meta_path = {}, []
+        self.errors, self.warnings = [], []
+        self.loaded = False
+
+    @property
+    def version(self):
+        return str(self.meta.get("version", self.folder))
+
+    @property
+    def questions(self):
+        questions = self.meta.get("questions")
+        return questions if isinstance(questions, list) else []
+
+    def load(self):
+        if self.loaded:
+            return self
+        self.loaded = True
+        if self.compose_path is None:
+            self.errors.append(f"{_rel(self.directory)}: no docker-compose.yml")
+            return self
+        self.compose, problem = load_yaml(self.compose_path, _rel(self.compose_path))
+        if problem:
+            self.errors.append(problem)
+        if self.rancher_path:
+            self.rancher, problem = load_yaml(self.rancher_path, _rel(self.rancher_path))
+            if problem:
+                self.errors.append(problem)
+        meta, where = catalog_section(self.rancher)
+        self.meta, self.meta_path = (meta or {}), (where or [".catalog"])
+        self.errors += question_errors(self)
+        file = _rel(self.rancher_path) if self.rancher_path else ""
+        for index, question in enumerate(self.questions):
+            for key in sorted(set(question) - set(QUESTION_KEYS) if isinstance(question, dict) else ()):
+                self.warnings.append(f"{file}: {key_path(self.meta_path + ['questions', index, key])}: "
+                                     "not a question field Rancher 1.x knew; ignored")
+        return self
+
+
+class Entry:
+    """A catalog entry: config.yml and its numbered version folders."""
+
+    def __init__(self, name, directory, catalog):
+        self.name, self.directory, self.catalog = name, directory, catalog
+        self.config, problem = load_yaml(os.path.join(directory, "config.yml"),
+                                         _rel(os.path.join(directory, "config.yml")))
+        self.errors = [problem] if problem else []
+        if not problem and not isinstance(self.config, dict):
+            self.errors.append(f"{_rel(os.path.join(directory, 'config.yml'))}: must be a mapping")
+        if not isinstance(self.config, dict):
+            self.config = {}
+        folders = sorted((f for f in os.listdir(directory)
+                          if f.isdigit() and os.path.isdir(os.path.join(directory, f))), key=int)
+        self.versions = {f: Version(f, os.path.join(directory, f)) for f in folders}
+        if not folders:
+            self.errors.append(f"{_rel(directory)}: no numbered version folders")
+
+    def default_folder(self):
+        """The folder whose version is config.yml's version (Rancher's default), else the newest."""
+        wanted = str(self.config.get("version", ""))
+        for folder, version in self.versions.items():
+            if wanted and version.load().version == wanted:
+                return folder
+        return list(self.versions)[-1] if self.versions else None
+
+    def find(self, wanted):
+        """The folder for ``wanted``: a folder number or a version string; None for the default."""
+        if wanted is None or str(wanted) == "":
+            return self.default_folder(), None
+        if str(wanted) in self.versions:
+            return str(wanted), None
+        for folder, version in self.versions.items():
+            if version.load().version == str(wanted):
+                return folder, None
+        have = ", ".join(f"{f} ({v.load().version})" for f, v in self.versions.items())
+        return None, f"catalog entry {self.name} has no version {wanted!r}; it has {have}"
+
+
+def find_entry(catalogs, name):
+    """(Entry, problem) for the entry called ``name`` in the catalogs."""
+    entries = entry_dirs(catalogs)
+    for entry_name, directory, catalog in entries:
+        if entry_name == name:
+            return Entry(entry_name, directory, catalog), None
+    near = difflib.get_close_matches(str(name), [e[0] for e in entries], n=1)
+    hint = f" (did you mean '{near[0]}'?)" if near else ""
+    return None, f"no catalog entry named {name!r}{hint} in {', '.join(_rel(c) for c in catalogs) or 'no catalog'}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Questions and answers
+
+
+def _is_int(value):
+    return not isinstance(value, bool) and (isinstance(value, int) or bool(re.fullmatch(r"-?\d+", str(value).strip())))
+
+
+def _chars(pattern):
+    try:
+        return re.compile(f"[{pattern}]")
+    except re.error:
+        return None
+
+
+def check_value(question, value):
+    """Problems of one answer (never quoting a password), and the value as it is substituted."""
+    kind = question.get("type") or "string"
+    secret = kind == "password"
+    shown = "" if secret else f", got {value!r}"
+    if isinstance(value, (dict, list)):
+        return [f"must be {'a whole number' if kind == 'int' else 'text'}, got a "
+                f"{'mapping' if isinstance(value, dict) else 'list'}"], None
+    if kind == "int":
+        if not _is_int(value):
+            return [f"must be a whole number{shown}"], None
+        number, problems = int(str(value).strip()), []
+        if _is_int(question.get("min")) and number < int(question["min"]):
+            problems.append(f"must be at least {question['min']}, got {number}")
+        if _is_int(question.get("max")) and number > int(question["max"]):
+            problems.append(f"must be at most {question['max']}, got {number}")
+        return problems, number
+    if kind == "boolean":
+        text = str(value).strip().lower()
+        if isinstance(value, bool) or text in ("true", "false"):
+            return [], value if isinstance(value, bool) else text == "true"
+        return [f"must be true or false{shown}"], None
+    text = "" if value is None else str(value)
+    problems = []
+    if kind == "enum":
+        options = [str(o) for o in question.get("options") or []]
+        if text not in options:
+            problems.append(f"must be one of {', '.join(options)}{shown}")
+    if kind == "service" and text and not SERVICE.match(text):
+        problems.append(f"must name a service as STACK/SERVICE, or SERVICE in this stack{shown}")
+    if kind == "certificate" and text:
+        match = PEM.search(text)
+        try:
+            ok = bool(match) and bool(base64.b64decode("".join(match.group(1).split()), validate=True))
+        except (binascii.Error, ValueError):
+            ok = False
+        if not ok:
+            problems.append("must be a PEM certificate (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)")
+    if kind in ("string", "password") and "\n" in text:
+        problems.append("must be one line (a multiline question takes several)")
+    if _is_int(question.get("min_length")) and len(text) < int(question["min_length"]):
+        problems.append(f"must be at least {question['min_length']} characters long, got {len(text)}")
+    if _is_int(question.get("max_length")) and len(text) > int(question["max_length"]):
+        problems.append(f"must be at most {question['max_length']} characters long, got {len(text)}")
+    valid = _chars(question["valid_chars"]) if question.get("valid_chars") else None
+    if valid:
+        bad = sorted({c for c in text if not valid.match(c)})
+        if bad:
+            problems.append(f"has {len(bad)} character(s) outside valid_chars [{question['valid_chars']}]"
+                            + ("" if secret else f": {' '.join(repr(c) for c in bad)}"))
+    invalid = _chars(question["invalid_chars"]) if question.get("invalid_chars") else None
+    if invalid:
+        bad = sorted({c for c in text if invalid.match(c)})
+        if bad:
+            problems.append(f"has {len(bad)} character(s) from invalid_chars [{question['invalid_chars']}]"
+                            + ("" if secret else f": {' '.join(repr(c) for c in bad)}"))
+    return problems, text
+
+
+def question_errors(version):
+    """Problems of a version's catalog section itself: its author's mistakes, not the user's."""
+    file = _rel(version.rancher_path) if version.rancher_path else f"{_rel(version.directory)}/rancher-compose.yml"
+    where = version.meta_path
+    errors = []
+    meta = version.meta
+    if "upgrade_from" in meta:
+        errors += [f"{file}: {key_path(where + ['upgrade_from'])}: {e}" for e in range_errors(meta["upgrade_from"])]
+    questions = meta.get("questions", [])
+    if not isinstance(questions, list):
+        return errors + [f"{file}: {key_path(where + ['questions'])}: must be a list of questions"]
+    seen = set()
+    for index, question in enumerate(questions):
+        at = where + ["questions", index]
+        if not isinstance(question, dict):
+            errors.append(f"{file}: {key_path(at)}: must be a mapping with a variable and a type")
+            continue
+        variable = question.get("variable")
+        if not isinstance(variable, str) or not VARIABLE.match(variable):
+            errors.append(f"{file}: {key_path(at + ['variable'])}: must be a variable name, got {variable!r}")
+        elif variable in seen:
+            errors.append(f"{file}: {key_path(at + ['variable'])}: {variable} is asked twice")
+        seen.add(variable)
+        kind = question.get("type", "string")
+        if kind not in TYPES:
+            near = difflib.get_close_matches(str(kind), TYPES, n=1)
+            errors.append(f"{file}: {key_path(at + ['type'])}: unknown type {kind!r}"
+                          + (f" (did you mean '{near[0]}'?)" if near else f"; known: {', '.join(TYPES)}"))
+            continue
+        if kind == "enum" and (not isinstance(question.get("options"), list) or not question["options"]):
+            errors.append(f"{file}: {key_path(at + ['options'])}: an enum question needs a list of options")
+            continue
+        for key in ("min", "max", "min_length", "max_length"):
+            if key in question and not _is_int(question[key]):
+                errors.append(f"{file}: {key_path(at + [key])}: must be a whole number, got {question[key]!r}")
+        for key in ("valid_chars", "invalid_chars"):
+            if question.get(key) and _chars(question[key]) is None:
+                errors.append(f"{file}: {key_path(at + [key])}: not a set of characters as a regular expression "
+                              f"class takes, got {question[key]!r}")
+        if "required" in question and not isinstance(question["required"], bool):
+            errors.append(f"{file}: {key_path(at + ['required'])}: must be true or false")
+        if question.get("default") not in (None, "") and not any(e.startswith(f"{file}: {key_path(at)}.")
+                                                                  for e in errors):
+            problems, _value = check_value(question, question["default"])
+            errors += [f"{file}: {key_path(at + ['default'])}: {p}" for p in problems]
+    return errors
+
+
+def check_answers(version, answers, source):
+    """(values, typed, secrets, errors): the answers checked against the version's questions.
+
+    ``values`` are the strings substituted for each variable, ``typed`` the int and boolean
+    values as such, ``secrets`` the values of password questions; each error reads
+    ``SOURCE: variable: problem``."""
+    errors = []
+    if answers is None:
+        answers = {}
+    if not isinstance(answers, dict):
+        return {}, {}, [], [f"{source}: must be a mapping of question variables to answers"]
+    questions = [q for q in version.questions if isinstance(q, dict) and isinstance(q.get("variable"), str)]
+    known = [q["variable"] for q in questions]
+    for key in answers:
+        if key not in known:
+            near = difflib.get_close_matches(str(key), known, n=1)
+            hint = f"(did you mean '{near[0]}'?)" if near else f"(its questions: {', '.join(known) or 'none'})"
+            errors.append(f"{source}: {key}: not a question of {_rel(version.directory)} {hint}")
+    values, typed, secrets = {}, {}, []
+    for question in questions:
+        variable, kind = question["variable"], question.get("type") or "string"
+        answered = variable in answers and answers[variable] is not None and str(answers[variable]) != ""
+        if answered:
+            value = answers[variable]
+        elif question.get("default") not in (None, ""):
+            value = question["default"]
+        elif question.get("required"):
+            errors.append(f"{source}: {variable}: required ({question.get('label') or kind}), and the question has no "
+                          "default")
+            continue
+        else:
+            values[variable] = ""
+            continue
+        problems, checked = check_value(question, value)
+        errors += [f"{source}: {variable}: {p}" for p in problems]
+        if problems:
+            continue
+        if kind in ("int", "boolean"):
+            typed[variable] = checked
+        values[variable] = (str(checked).lower() if isinstance(checked, bool) else str(checked))
+        if kind == "password" and values[variable]:
+            secrets += [values[variable], values[variable].replace("$", "$$")]
+    return values, typed, secrets, errors
+
+
+# ---------------------------------------------------------------------------------------------
+# Templates
+
+
+def _substitute(text, variables, typed, file, parts, warnings):
+    whole = TEMPLATE.fullmatch(text)
+    if whole and not whole.group(1):
+        name = whole.group(3) or (whole.group(2) or "")
+        if name in typed:
+            return typed[name]
+
+    def one(match):
+        if match.group(1):
+            return "$"
+        body = match.group(3) if match.group(3) is not None else match.group(2)
+        name, default, has_default = body, "", False
+        for separator in (":-", "-"):
+            if separator in body:
+                name, _, default = body.partition(separator)
+                has_default = True
+                break
+        if not VARIABLE.match(name):
+            warnings.append(f"{file}: {key_path(parts)}: {match.group(0)} is not a variable reference; kept as it is")
+            return match.group(0)
+        if name in variables and (variables[name] != "" or not has_default):
+            return variables[name]
+        if has_default:
+            return default
+        warnings.append(f"{file}: {key_path(parts)}: ${{{name}}} is not a question of this entry; "
+                        "substituted with an empty string, as Rancher did")
+        return ""
+    # docker stack deploy interpolates again: a `$` that is meant (from an answer, or `$$`) is
+    # escaped for it.
+    return TEMPLATE.sub(one, text).replace("$", "$$")
+
+
+def fill(document, variables, typed, file, warnings, services_at=None):
+    """Substitute templates in every string value of a parsed compose file.
+
+    ``services_at`` is the key path of the services mapping; inside each service,
+    ``service_name`` is that service's name."""
+    def walk(node, parts, scope):
+        if isinstance(node, dict):
+            out = {}
+            for key, value in node.items():
+                inner = scope
+                if services_at is not None and parts == services_at:
+                    inner = {**scope, "service_name": str(key)}
+                out[key] = walk(value, parts + [key], inner)
+            return out
+        if isinstance(node, list):
+            return [walk(value, parts + [index], scope) for index, value in enumerate(node)]
+        if isinstance(node, str) and "$" in node:
+            return _substitute(node, scope, typed, file, parts, warnings)
+        return node
+    return walk(copy.deepcopy(document), [], variables)
+
+
+def _services_at(document):
+    if isinstance(document, dict) and ("services" in document or "version" in document):
+        return ["services"]
+    return []
+
+
+def prepare(entry, wanted_version, answers, answers_source, stack_name):
+    """Everything needed to deploy one entry as a stack, or the errors that stop it.
+
+    Returns a dict: errors, warnings, folder, version, compose, rancher, compose_file,
+    rancher_file, labels (for the services), upgrade_from, secrets."""
+    out = {"errors": list(entry.errors), "warnings": [], "secrets": []}
+    folder, problem = entry.find(wanted_version)
+    if problem:
+        out["errors"].append(problem)
+    if out["errors"]:
+        return out
+    version = entry.versions[folder].load()
+    out["errors"] += version.errors
+    if out["errors"]:
+        return out
+    values, typed, secrets, errors = check_answers(version, answers, answers_source)
+    out["secrets"] = secrets
+    if errors:
+        out["errors"] = errors
+        return out
+    variables = {**values, "stack_name": stack_name}
+    compose_file = _rel(version.compose_path)
+    rancher_file = (_rel(version.rancher_path) if version.rancher_path
+                    else f"{_rel(version.directory)}/rancher-compose.yml")
+    out.update(
+        folder=folder, version=version.version, upgrade_from=version.meta.get("upgrade_from"),
+        compose_file=compose_file, rancher_file=rancher_file,
+        compose=fill(version.compose, variables, typed, compose_file, out["warnings"], _services_at(version.compose)),
+        rancher=fill(without_catalog(version.rancher), variables, typed, rancher_file, out["warnings"],
+                     _services_at(version.rancher)),
+        labels={LABELS["entry"]: entry.name, LABELS["folder"]: folder, LABELS["version"]: version.version})
+    return out
+
+
+def mask(text, secrets):
+    """``text`` with every secret value replaced."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        if secret:
+            text = text.replace(secret, MASK)
+    return text
+
+
+def describe(entry):
+    """An entry as the listing shows it."""
+    default = entry.default_folder()
+    return {"entry": entry.name, "name": entry.config.get("name", entry.name),
+            "description": entry.config.get("description", ""), "category": entry.config.get("category", ""),
+            "catalog": _rel(entry.catalog), "default_version": default,
+            "versions": [{"folder": f, "version": v.load().version,
+                          "upgrade_from": v.meta.get("upgrade_from")} for f, v in entry.versions.items()],
+            "errors": entry.errors + [e for v in entry.versions.values() for e in v.load().errors]}
+
+
+def questions_of(version):
+    """A version's questions, with password defaults hidden."""
+    shown = []
+    for question in version.questions:
+        if not isinstance(question, dict):
+            continue
+        item = {k: question[k] for k in QUESTION_KEYS if k in question}
+        item.setdefault("type", "string")
+        if item["type"] == "password" and item.get("default"):
+            item["default"] = MASK
+        shown.append(item)
+    return shown

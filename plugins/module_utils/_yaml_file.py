@@ -1,0 +1,24 @@
+# Copyright: Paddock contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# Note that this module util is **PRIVATE** to the collection.
+"""Read one YAML file on the controller, with a problem a user can act on when it fails."""
+
+from __future__ import annotations
+
+import yaml
+
+
+def load(path, shown):
+    """(document, problem): the parsed file, or why it could not be read, prefixed with ``shown``."""
+    try:
+        with open(path) as handle:
+            return yaml.safe_load(handle), None
+    except FileNotFoundError:
+        return None, f"{shown}: file not found"
+    except IsADirectoryError:
+        return None, f"{shown}: is a directory, not a file"
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1} column {mark.column + 1}: " if mark else ""
+        return None, f"{shown}: {where}not valid YAML: {getattr(exc, 'problem', None) or exc}"

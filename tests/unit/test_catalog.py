@@ -1,0 +1,266 @@
+"""The catalog: entries in Rancher 1.x's layout, answers checked against questions, templates filled."""
+
+import json
+import os
+import subprocess
+import textwrap
+
+import pytest
+import yaml
+
+from ansible_collections.paddock.platform.plugins.module_utils import _catalog
+from ansible_collections.paddock.platform.plugins.module_utils._semver import matches, parse, range_errors
+from ansible_collections.paddock.platform.plugins.module_utils._stack import render_all
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CATALOG = os.path.join(ROOT, "catalog")
+CERT = textwrap.dedent("""\
+    -----BEGIN CERTIFICATE-----
+    MIIBszCCAVmgAwIBAgIUQ0FUQUxPR1RFU1RDRVJUSUZJQ0FURTAKBggqhkjOPQQD
+    AjAPMQ0wCwYDVQQDDAR0ZXN0MB4XDTI2MDEwMTAwMDAwMFoXDTM2MDEwMTAwMDAw
+    -----END CERTIFICATE-----
+    """)
+
+# An entry with one question of every type and every constraint Rancher 1.x knew.
+KITCHEN_COMPOSE = """
+version: '2'
+services:
+  app:
+    image: example/app:${tag}
+    command: ["serve", "--port", "${port}", "--name", "$${stack_name}"]
+    environment:
+      MODE: ${mode}
+      DEBUG: ${debug}
+      ADMIN_PASSWORD: ${admin_password}
+      BACKEND: ${backend}
+      MOTD: ${motd}
+      SELF: ${stack_name}/${service_name}
+      UNSET: ${not_asked:-fallback}
+    labels:
+      io.rancher.scheduler.affinity:container_label_ne: io.rancher.stack_service.name=$${stack_name}/$${service_name}
+"""
+KITCHEN_RANCHER = """
+version: '2'
+catalog:
+  name: Kitchen sink
+  version: 2.0.0-rc1
+  upgrade_from: '>=1.0.0 <2.0.0'
+  questions:
+    - {variable: tag, type: string, default: "1.0", valid_chars: "a-z0-9.", max_length: 10}
+    - {variable: port, type: int, default: 8080, min: 1024, max: 65535, required: true}
+    - {variable: replicas, type: int, default: 2, min: 1, max: 5}
+    - {variable: mode, type: enum, options: [fast, safe], default: safe}
+    - {variable: debug, type: boolean, default: false}
+    - {variable: admin_password, type: password, required: true, min_length: 10, invalid_chars: " '"}
+    - {variable: backend, type: service}
+    - {variable: motd, type: multiline, max_length: 40}
+    - {variable: tls_cert, type: certificate}
+    - {variable: name, type: string, required: true, min_length: 3, invalid_chars: "/:"}
+services:
+  app:
+    scale: ${replicas}
+"""
+GOOD = {"admin_password": "correct-horse", "name": "demo"}
+
+
+@pytest.fixture
+def kitchen(tmp_path):
+    entry = tmp_path / "templates" / "kitchen"
+    (entry / "0").mkdir(parents=True)
+    (entry / "config.yml").write_text("name: Kitchen sink\nversion: 2.0.0-rc1\ncategory: Test\n")
+    (entry / "0" / "docker-compose.yml").write_text(KITCHEN_COMPOSE)
+    (entry / "0" / "rancher-compose.yml").write_text(KITCHEN_RANCHER)
+    found, problem = _catalog.find_entry([str(tmp_path)], "kitchen")
+    assert problem is None
+    return found
+
+
+def prepare(entry, answers, version=None):
+    return _catalog.prepare(entry, version, answers, "answers.yml", "shop")
+
+
+# Each bad answer, and the exact error it gets. None of them renders anything.
+BAD_ANSWERS = [
+    ({"admin_password": None, "name": None},
+     ["answers.yml: admin_password: required (password), and the question has no default",
+      "answers.yml: name: required (string), and the question has no default"]),
+    ({"admin_password": ""},
+     ["answers.yml: admin_password: required (password), and the question has no default"]),
+    ({"port": "http"}, ["answers.yml: port: must be a whole number, got 'http'"]),
+    ({"port": 80}, ["answers.yml: port: must be at least 1024, got 80"]),
+    ({"port": 70000}, ["answers.yml: port: must be at most 65535, got 70000"]),
+    ({"port": True}, ["answers.yml: port: must be a whole number, got True"]),
+    ({"port": 8080.5}, ["answers.yml: port: must be a whole number, got 8080.5"]),
+    ({"replicas": 0}, ["answers.yml: replicas: must be at least 1, got 0"]),
+    ({"mode": "turbo"}, ["answers.yml: mode: must be one of fast, safe, got 'turbo'"]),
+    ({"debug": "yes"}, ["answers.yml: debug: must be true or false, got 'yes'"]),
+    ({"admin_password": "short"}, ["answers.yml: admin_password: must be at least 10 characters long, got 5"]),
+    ({"admin_password": "has a space'"},
+     ["answers.yml: admin_password: has 2 character(s) from invalid_chars [ ']"]),
+    ({"tag": "1.0-RC"}, ["answers.yml: tag: has 3 character(s) outside valid_chars [a-z0-9.]: '-' 'C' 'R'"]),
+    ({"tag": "1.0.0.0.0.0"}, ["answers.yml: tag: must be at most 10 characters long, got 11"]),
+    ({"name": "ab"}, ["answers.yml: name: must be at least 3 characters long, got 2"]),
+    ({"name": "a/b:c"}, ["answers.yml: name: has 2 character(s) from invalid_chars [/:]: '/' ':'"]),
+    ({"name": "two\nlines"}, ["answers.yml: name: must be one line (a multiline question takes several)"]),
+    ({"name": ["a", "list"]}, ["answers.yml: name: must be text, got a list"]),
+    ({"port": {"a": 1}}, ["answers.yml: port: must be a whole number, got a mapping"]),
+    ({"backend": "web/api/extra"},
+     ["answers.yml: backend: must name a service as STACK/SERVICE, or SERVICE in this stack, got 'web/api/extra'"]),
+    ({"motd": "x" * 41}, ["answers.yml: motd: must be at most 40 characters long, got 41"]),
+    ({"tls_cert": "not a certificate"},
+     ["answers.yml: tls_cert: must be a PEM certificate (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)"]),
+    ({"admin_pasword": "x"}, ["answers.yml: admin_pasword: not a question of {dir} (did you mean 'admin_password'?)"]),
+    ({"port": "80", "mode": "turbo", "debug": "maybe"},
+     ["answers.yml: port: must be at least 1024, got 80", "answers.yml: mode: must be one of fast, safe, got 'turbo'",
+      "answers.yml: debug: must be true or false, got 'maybe'"]),
+]
+
+
+@pytest.mark.parametrize("answers,expected", BAD_ANSWERS, ids=[str(sorted(a))[:60] for a, _ in BAD_ANSWERS])
+def test_a_bad_answer_is_refused_with_its_variable_and_nothing_is_rendered(kitchen, answers, expected):
+    out = prepare(kitchen, {**GOOD, **answers})
+    directory = os.path.relpath(kitchen.versions["0"].directory)
+    assert out["errors"] == [e.format(dir=directory) for e in expected]
+    assert "compose" not in out
+
+
+def test_a_password_is_never_quoted_in_an_error(kitchen):
+    out = prepare(kitchen, {**GOOD, "admin_password": "bad pass word"})
+    assert out["errors"] == ["answers.yml: admin_password: has 1 character(s) from invalid_chars [ ']"]
+    assert "bad pass" not in json.dumps(out["errors"])
+
+
+def test_answers_and_defaults_fill_the_templates_with_their_types(kitchen):
+    out = prepare(kitchen, {**GOOD, "port": "9000", "debug": True, "backend": "db/mysql", "tls_cert": CERT,
+                            "motd": "hello\nworld"})
+    assert out["errors"] == []
+    app = out["compose"]["services"]["app"]
+    assert app["image"] == "example/app:1.0"
+    assert app["command"] == ["serve", "--port", 9000, "--name", "$${stack_name}"]
+    assert app["environment"] == {"MODE": "safe", "DEBUG": True, "ADMIN_PASSWORD": "correct-horse",
+                                  "BACKEND": "db/mysql", "MOTD": "hello\nworld", "SELF": "shop/app",
+                                  "UNSET": "fallback"}
+    assert out["rancher"]["services"]["app"]["scale"] == 2
+    assert "catalog" not in out["rancher"]
+    assert out["labels"] == {"io.paddock.catalog.entry": "kitchen", "io.paddock.catalog.folder": "0",
+                             "io.paddock.catalog.version": "2.0.0-rc1"}
+    assert out["upgrade_from"] == ">=1.0.0 <2.0.0"
+    assert "correct-horse" in out["secrets"]
+
+
+def test_the_rancher_escape_survives_to_the_anti_affinity_rule(kitchen):
+    out = prepare(kitchen, GOOD)
+    [stack] = render_all([{"name": "shop", "compose": out["compose"], "rancher": out["rancher"],
+                           "labels": out["labels"]}], {"ipvs": False})
+    assert stack.errors == []
+    assert stack.compose["services"]["app"]["deploy"]["placement"] == {"max_replicas_per_node": 1}
+
+
+def test_a_dollar_in_an_answer_reaches_the_container_literally():
+    """docker stack deploy interpolates again, so a meant `$` is doubled for it."""
+    version = _catalog.Version("0", "/nowhere")
+    version.meta = {"questions": [{"variable": "pw", "type": "password"}]}
+    values, typed, secrets, errors = _catalog.check_answers(version, {"pw": "a$b"}, "answers")
+    warnings = []
+    filled = _catalog.fill({"services": {"x": {"environment": {"PW": "${pw}", "COST": "$$5"}}}},
+                           values, typed, "f", warnings, ["services"])
+    assert filled["services"]["x"]["environment"] == {"PW": "a$$b", "COST": "$$5"}
+    assert "a$$b" in secrets and errors == [] and warnings == []
+
+
+def test_a_variable_no_question_asks_becomes_empty_with_a_warning():
+    warnings = []
+    filled = _catalog.fill({"services": {"x": {"image": "img:${TAG}"}}}, {}, {}, "dc.yml", warnings, ["services"])
+    assert filled["services"]["x"]["image"] == "img:"
+    assert warnings == ["dc.yml: services.x.image: ${TAG} is not a question of this entry; substituted with an "
+                        "empty string, as Rancher did"]
+
+
+@pytest.mark.parametrize("rancher,expected", [
+    ({".catalog": {"questions": [{"variable": "a", "type": "strng"}]}},
+     ["rancher-compose.yml: .catalog.questions[0].type: unknown type 'strng' (did you mean 'string'?)"]),
+    ({".catalog": {"questions": [{"variable": "a", "type": "enum"}]}},
+     ["rancher-compose.yml: .catalog.questions[0].options: an enum question needs a list of options"]),
+    ({".catalog": {"questions": [{"variable": "a"}, {"variable": "a"}]}},
+     ["rancher-compose.yml: .catalog.questions[1].variable: a is asked twice"]),
+    ({".catalog": {"questions": [{"variable": "a b"}]}},
+     ["rancher-compose.yml: .catalog.questions[0].variable: must be a variable name, got 'a b'"]),
+    ({".catalog": {"questions": [{"variable": "a", "type": "int", "default": "x"}]}},
+     ["rancher-compose.yml: .catalog.questions[0].default: must be a whole number, got 'x'"]),
+    ({".catalog": {"questions": [{"variable": "a", "valid_chars": "z-a"}]}},
+     ["rancher-compose.yml: .catalog.questions[0].valid_chars: not a set of characters as a regular expression "
+      "class takes, got 'z-a'"]),
+    ({"catalog": {"upgrade_from": ">=banana"}},
+     ["rancher-compose.yml: catalog.upgrade_from: '>=banana' is not a version or a comparison with one"]),
+    ({"services": {".catalog": {"questions": {"a": 1}}}},
+     ["rancher-compose.yml: services..catalog.questions: must be a list of questions"]),
+])
+def test_an_entrys_own_mistakes_are_reported_where_they_are(tmp_path, rancher, expected):
+    (tmp_path / "docker-compose.yml").write_text("a: {image: x}\n")
+    (tmp_path / "rancher-compose.yml").write_text(yaml.safe_dump(rancher))
+    version = _catalog.Version("0", str(tmp_path)).load()
+    relative = os.path.relpath(str(tmp_path))
+    assert version.errors == [f"{relative}/{e}" for e in expected]
+
+
+def test_entries_are_found_in_a_catalog_and_in_a_rancher_checkout(kitchen, tmp_path):
+    found = _catalog.entry_dirs([str(tmp_path), CATALOG])
+    names = [name for name, _directory, _catalog_dir in found]
+    assert names[0] == "kitchen" and {"wordpress", "jenkins", "prometheus"} <= set(names)
+
+
+def test_a_version_is_chosen_by_folder_or_by_version_string_and_defaults_to_config_yml():
+    entry, _problem = _catalog.find_entry([CATALOG], "wordpress")
+    assert entry.default_folder() == "1"
+    assert entry.find("0") == ("0", None) and entry.find("1.0.0") == ("0", None)
+    assert entry.find("7") == (None, "catalog entry wordpress has no version '7'; it has 0 (1.0.0), 1 (1.1.0)")
+    assert _catalog.find_entry([CATALOG], "wordpres")[1].startswith(
+        "no catalog entry named 'wordpres' (did you mean 'wordpress'?)")
+
+
+@pytest.mark.parametrize("version,spec,expected", [
+    ("1.0.0", ">=1.0.0 <1.1.0", True), ("1.1.0", ">=1.0.0 <1.1.0", False), ("v0.2-bitnami", ">=0.1", True),
+    ("2.7.1-rancher1", "2.7.1-rancher1", True), ("1.642.2", ">1.0.0 <2.0.0 || >3.0.0", True),
+    ("2.5.0", ">1.0.0 <2.0.0 || >3.0.0", False), ("3.0.1", ">1.0.0 <2.0.0 || >3.0.0", True),
+    ("1.0.0-rc1", ">=1.0.0", False), ("1.0.0", "!=1.0.0", False), ("1.2", ">= 1.1", True),
+])
+def test_upgrade_from_ranges_read_as_rancher_read_them(version, spec, expected):
+    assert range_errors(spec) == []
+    assert matches(version, spec) is expected
+
+
+def test_versions_sort_pre_releases_first():
+    assert parse("1.0.0-rc1") < parse("1.0.0") < parse("1.0.1") < parse("v1.1")
+    assert parse("banana") is None
+
+
+def shipped():
+    for name, directory, _catalog_dir in _catalog.entry_dirs([CATALOG]):
+        entry = _catalog.Entry(name, directory, CATALOG)
+        for folder in entry.versions:
+            yield pytest.param(entry, folder, id=f"{name}/{folder}")
+
+
+def default_answers(version):
+    """The defaults, plus an answer to each required question that has none (a password)."""
+    return {q["variable"]: "Answer-4-paddock-tests" for q in version.questions
+            if q.get("required") and q.get("default") in (None, "")}
+
+
+@pytest.mark.parametrize("entry,folder", list(shipped()))
+def test_every_shipped_entry_renders_for_its_default_answers_and_docker_takes_it(entry, folder, tmp_path):
+    version = entry.versions[folder].load()
+    assert version.errors == [] and version.warnings == [] and entry.errors == []
+    out = prepare(entry, default_answers(version), version=folder)
+    assert out["errors"] == [] and out["warnings"] == []
+    [stack] = render_all([{"name": "app", "compose": out["compose"], "rancher": out["rancher"],
+                           "compose_file": out["compose_file"], "rancher_file": out["rancher_file"],
+                           "labels": out["labels"]}], {"ipvs": False, "lb_image": "paddock/haproxy:2.6"})
+    assert stack.errors == []
+    rendered = tmp_path / "stack.json"
+    rendered.write_text(json.dumps(stack.compose))
+    # Docker's own loader (the compose schema and interpolation docker stack deploy uses).
+    checked = subprocess.run(["docker", "stack", "config", "--compose-file", str(rendered)],
+                             capture_output=True, text=True, env={**os.environ, "DOCKER_HOST": "unix:///nonexistent"})
+    assert checked.returncode == 0, checked.stderr
+    assert set(yaml.safe_load(checked.stdout)["services"]) == set(stack.compose["services"])
