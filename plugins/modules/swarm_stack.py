@@ -192,7 +192,7 @@ def check_catalog(module, name, current):
     if want.get("upgrade_from") and not semver.matches(version, want["upgrade_from"]):
         module.fail_json(msg=f"{entry} version {want['folder']} ({want['version']}) upgrades only from "
                              f"'{want['upgrade_from']}', and stack {name} runs version {folder} ({version})")
-    return f"{entry} {folder} ({version}) -> {want['folder']} ({want['version']})"
+    return f"{name}: {entry} {folder} ({version}) -> {want['folder']} ({want['version']})"
 
 
 def present(module, swarm):

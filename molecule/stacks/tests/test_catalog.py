@@ -1,0 +1,219 @@
+"""The catalog, end to end: apps launched from Rancher-style entries with answers, on images built offline."""
+
+import json
+import os
+import sys
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import yaml
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
+from labtest import (  # noqa: E402
+    PROJECT,
+    changed_tasks,
+    failures,
+    on_host,
+    on_hosts,
+    playbook,
+    recap,
+    wait_for,
+)
+
+SCENARIO = os.environ.get("MOLECULE_SCENARIO_DIRECTORY", os.path.dirname(os.path.dirname(__file__)))
+INVENTORY = os.path.join(SCENARIO, "inventory")
+CATALOG = os.path.join(PROJECT, "playbooks", "catalog.yml")
+LB_HOST = "10.3.6.12"
+BLOG = f"http://{LB_HOST}:8080"
+# Secrets of this test only, generated per run; the test checks they are never printed.
+DB_PASSWORD = "Db-" + os.urandom(8).hex()
+ROOT_PASSWORD = "Root-" + os.urandom(8).hex()
+
+
+def answers_file(**answers):
+    with tempfile.NamedTemporaryFile("w", suffix=".yml", prefix="paddock-answers-", delete=False) as handle:
+        yaml.safe_dump(answers, handle)
+    return handle.name
+
+
+WORDPRESS_ANSWERS = answers_file(public_port=8080, db_password=DB_PASSWORD, db_root_password=ROOT_PASSWORD)
+
+
+def launch(*args, check=True):
+    run = playbook(INVENTORY, CATALOG, *args)
+    if check:
+        assert run.returncode == 0, failures(run.stdout)
+    return run
+
+
+def http(url, data=None, timeout=10):
+    """(status, body) of a request; redirects are not followed, so a 302 is seen as such."""
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(urllib.request.Request(url, data=data), timeout=timeout) as response:
+            return response.status, response.read().decode(errors="replace")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode(errors="replace")
+    except OSError as exc:
+        return None, repr(exc)
+
+
+def services(stack):
+    """{service: (replicas, labels)} of a stack, as the manager lists them."""
+    out = on_host(INVENTORY, "st01", (
+        f"docker service ls -q --filter label=com.docker.stack.namespace={stack} | xargs -r docker service inspect"))
+    return {s["Spec"]["Name"][len(stack) + 1:]: ((s["Spec"]["Mode"].get("Replicated") or {}).get("Replicas"),
+                                                 s["Spec"].get("Labels") or {})
+            for s in json.loads(out or "[]")}
+
+
+def running(service):
+    out = on_host(INVENTORY, "st01", f"docker service ps {service} --filter desired-state=running "
+                                     "--format '{{.CurrentState}}'")
+    return [line for line in out.splitlines() if line.startswith("Running")]
+
+
+def test_the_catalog_lists_its_entries_and_shows_an_entrys_questions():
+    listing = playbook(INVENTORY, os.path.join(PROJECT, "playbooks", "catalog_list.yml"))
+    assert listing.returncode == 0, failures(listing.stdout)
+    assert "wordpress: WordPress [Blogging]" in listing.stdout
+    assert "versions 0 (1.0.0), 1 (1.1.0); default 1" in listing.stdout
+    for entry in ("jenkins: Jenkins", "prometheus: Prometheus", "hadoop: Hadoop + Yarn"):
+        assert entry in listing.stdout
+    shown = playbook(INVENTORY, os.path.join(PROJECT, "playbooks", "catalog_list.yml"), "-e", "app=wordpress",
+                     "-e", "version=0")
+    assert shown.returncode == 0, failures(shown.stdout)
+    assert "wordpress version 0 (1.0.0)" in shown.stdout
+    assert "db_password (password, required) - Database user's password; min_length 12" in shown.stdout
+
+
+def test_bad_answers_are_all_reported_and_nothing_is_deployed():
+    bad = answers_file(public_port="http", db_password="short", db_nmae="blog", db_root_password=ROOT_PASSWORD,
+                       table_prefix="wp-")
+    run = launch("-e", "app=wordpress", "-e", "stack_name=blog", "-e", f"answers_file={bad}", check=False)
+    os.unlink(bad)
+    shown = os.path.relpath(bad, PROJECT)
+    assert run.returncode != 0
+    for error in (f"{shown}: db_nmae: not a question of catalog/wordpress/1 (did you mean 'db_name'?)",
+                  f"{shown}: public_port: must be a whole number, got 'http'",
+                  f"{shown}: db_password: must be at least 12 characters long, got 5",
+                  f"{shown}: table_prefix: has 1 character(s) outside valid_chars [a-zA-Z0-9_]: '-'"):
+        assert error in run.stdout, failures(run.stdout)
+    assert "short" not in run.stdout.replace("db_password: must be at least", "")
+    assert all(r["changed"] == 0 for r in recap(run.stdout).values())
+    assert services("blog") == {}
+
+
+def test_a_port_another_stack_publishes_is_refused_before_anything_is_deployed():
+    taken = answers_file(public_port=80, db_password=DB_PASSWORD, db_root_password=ROOT_PASSWORD)
+    run = launch("-e", "app=wordpress", "-e", "stack_name=blog", "-e", f"answers_file={taken}", check=False)
+    os.unlink(taken)
+    assert run.returncode != 0
+    assert ("services.wordpress-lb.ports: host port 80/tcp is already published by walkthrough/lb"
+            in run.stdout), failures(run.stdout)
+    assert services("blog") == {}
+
+
+def test_wordpress_launches_and_its_page_answers_through_the_load_balancer():
+    run = launch("-e", "app=wordpress", "-e", "version=0", "-e", "stack_name=blog",
+                 "-e", f"answers_file={WORDPRESS_ANSWERS}", "-v")
+    for secret in (DB_PASSWORD, ROOT_PASSWORD):
+        assert secret not in run.stdout + run.stderr
+    found = services("blog")
+    assert set(found) == {"mariadb", "wordpress", "wordpress-lb"}
+    assert found["wordpress"][1]["io.paddock.catalog.version"] == "1.0.0"
+    # WordPress answers through the load balancer and reaches its database: the installer shows.
+    status, body = wait_for(lambda: (lambda r: r if "<title>WordPress" in r[1] else None)(
+        http(f"{BLOG}/wp-admin/install.php")), timeout=120, interval=2) or http(f"{BLOG}/wp-admin/install.php")
+    assert status == 200 and "Installation" in body, (status, body[:500])
+    form = urllib.parse.urlencode({"weblog_title": "Paddock catalog", "user_name": "admin",
+                                   "admin_password": DB_PASSWORD, "admin_password2": DB_PASSWORD,
+                                   "pw_weak": "1", "admin_email": "admin@example.com", "blog_public": "0"})
+    status, body = http(f"{BLOG}/wp-admin/install.php?step=2", data=form.encode(), timeout=60)
+    assert status == 200 and "Success" in body, (status, body[:500])
+    status, body = http(f"{BLOG}/")
+    assert status == 200 and "<title>Paddock catalog" in body, (status, body[:500])
+
+
+def test_launching_again_with_the_same_answers_changes_nothing_in_check_mode_or_for_real():
+    check = launch("-e", "app=wordpress", "-e", "version=0", "-e", "stack_name=blog",
+                   "-e", f"answers_file={WORDPRESS_ANSWERS}", "--check", "--diff")
+    assert all(r["changed"] == 0 for r in recap(check.stdout).values()), changed_tasks(check.stdout)
+    again = launch("-e", "app=wordpress", "-e", "version=0", "-e", "stack_name=blog",
+                   "-e", f"answers_file={WORDPRESS_ANSWERS}")
+    assert all(r["changed"] == 0 for r in recap(again.stdout).values()), changed_tasks(again.stdout)
+
+
+def test_upgrading_to_the_next_version_keeps_the_blog_and_scales_wordpress():
+    run = launch("-e", "app=wordpress", "-e", "stack_name=blog", "-e", f"answers_file={WORDPRESS_ANSWERS}")
+    assert "blog: wordpress 0 (1.0.0) -> 1 (1.1.0)" in run.stdout, failures(run.stdout)
+    found = services("blog")
+    assert found["wordpress"][0] == 2
+    assert {f[1]["io.paddock.catalog.version"] for f in found.values()} == {"1.1.0"}
+    assert wait_for(lambda: len(running("blog_wordpress")) == 2, timeout=60)
+    # The data is the same database's: the blog installed on version 0 is still there.
+    status, body = http(f"{BLOG}/")
+    assert status == 200 and "<title>Paddock catalog" in body, (status, body[:500])
+
+
+def test_going_back_to_an_older_version_is_refused():
+    run = launch("-e", "app=wordpress", "-e", "version=0", "-e", "stack_name=blog",
+                 "-e", f"answers_file={WORDPRESS_ANSWERS}", check=False)
+    assert run.returncode != 0
+    assert "stack blog runs wordpress version 1 (1.1.0); going back to version 0 (1.0.0) is a downgrade" in run.stdout
+    assert services("blog")["wordpress"][1]["io.paddock.catalog.version"] == "1.1.0"
+
+
+def test_removing_the_app_removes_its_services_and_its_load_balancer():
+    launch("-e", "app=wordpress", "-e", "stack_name=blog", "-e", "state=absent")
+    assert services("blog") == {}
+    assert on_host(INVENTORY, "st02", "ls /etc/paddock/lb").split() == ["walkthrough_lb"]
+    assert http(f"{BLOG}/", timeout=3)[0] is None
+    # The walkthrough's load balancer, on the same host, still answers.
+    assert http(f"http://{LB_HOST}/")[0] == 200
+
+
+def prometheus(path):
+    status, body = http(f"http://{LB_HOST}:9090{path}")
+    return json.loads(body)["data"] if status == 200 else None
+
+
+def test_prometheus_finds_every_host_and_its_companions_through_swarm_dns():
+    monitoring = answers_file(scrape_interval=2, alert_after=10)
+    launch("-e", "app=prometheus", "-e", "stack_name=monitoring", "-e", f"answers_file={monitoring}")
+    os.unlink(monitoring)
+    tasks = on_hosts(INVENTORY, "paddock", "docker ps -q --filter label=com.docker.swarm.service.name=monitoring_"
+                                            "node-exporter | wc -l")
+    assert {host: int(count) for host, count in tasks.items()} == {"st01": 1, "st02": 1, "st03": 1}
+
+    def healthy_targets():
+        data = prometheus("/api/v1/targets")
+        if not data:
+            return None
+        up = {}
+        for target in data["activeTargets"]:
+            up.setdefault(target["labels"]["job"], []).append(target["health"])
+        return up if len(up.get("node", [])) == 3 and all(h == ["up"] * len(h) for h in up.values()) else None
+
+    up = wait_for(healthy_targets, timeout=120, interval=2)
+    assert up, prometheus("/api/v1/targets")
+    assert set(up) == {"node", "prometheus", "pushgateway", "alertmanager", "blackbox"}
+    # A metric pushed through the load balancer's Pushgateway port is scraped into Prometheus.
+    status, _body = http(f"http://{LB_HOST}:9091/metrics/job/paddock_test", data=b"paddock_catalog_test 42\n")
+    assert status == 200
+    value = wait_for(lambda: (prometheus("/api/v1/query?query=paddock_catalog_test") or {}).get("result"),
+                     timeout=30, interval=1)
+    assert value and value[0]["value"][1] == "42", value
+    assert (prometheus("/api/v1/alertmanagers") or {}).get("activeAlertmanagers"), "no Alertmanager found"
+    launch("-e", "app=prometheus", "-e", "stack_name=monitoring", "-e", "state=absent")
+    assert services("monitoring") == {}
+
+
+def teardown_module():
+    os.unlink(WORDPRESS_ANSWERS)
