@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 
-from ansible.errors import AnsibleActionFail
+from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.paddock.platform.plugins.module_utils import _catalog
@@ -141,9 +141,13 @@ class ActionModule(ActionBase):
         if entry.get("answers_file"):
             path = entry["answers_file"]
             path = path if os.path.isabs(path) else os.path.normpath(os.path.join(base_dir, path))
-            from_file, problem = load_yaml(path, os.path.relpath(path))
-            if problem:
-                return None, problems + [problem]
+            shown = os.path.relpath(path)
+            if not os.path.isfile(path):
+                return None, problems + [f"{shown}: file not found"]
+            try:  # through Ansible's loader, so that a vault-encrypted answers file is read too
+                from_file = self._loader.load_from_file(path)
+            except AnsibleError as exc:
+                return None, problems + [f"{shown}: not valid YAML, or not decrypted: {exc.message}"]
             if from_file is not None and not isinstance(from_file, dict):
                 return None, problems + [f"{os.path.relpath(path)}: must be a mapping of question variables to answers"]
             if isinstance(answers, dict):  # answers given beside the file win

@@ -2,6 +2,7 @@
 
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import urllib.error
@@ -38,7 +39,20 @@ def answers_file(**answers):
     return handle.name
 
 
-WORDPRESS_ANSWERS = answers_file(public_port=8080, db_password=DB_PASSWORD, db_root_password=ROOT_PASSWORD)
+def vaulted(path):
+    """The answers file encrypted with Ansible Vault, as a site keeps its passwords."""
+    with open(VAULT_PASSWORD, "w") as handle:
+        handle.write(os.urandom(16).hex())
+    subprocess.run(["ansible-vault", "encrypt", "--vault-password-file", VAULT_PASSWORD, path], check=True,
+                   capture_output=True)
+    return path
+
+
+_fd, VAULT_PASSWORD = tempfile.mkstemp(prefix="paddock-vault-")
+os.close(_fd)
+WORDPRESS_ANSWERS = vaulted(answers_file(public_port=8080, db_password=DB_PASSWORD, db_root_password=ROOT_PASSWORD))
+WORDPRESS = ("-e", "app=wordpress", "-e", "stack_name=blog", "-e", f"answers_file={WORDPRESS_ANSWERS}",
+             "--vault-password-file", VAULT_PASSWORD)
 
 
 def launch(*args, check=True):
@@ -121,8 +135,7 @@ def test_a_port_another_stack_publishes_is_refused_before_anything_is_deployed()
 
 
 def test_wordpress_launches_and_its_page_answers_through_the_load_balancer():
-    run = launch("-e", "app=wordpress", "-e", "version=0", "-e", "stack_name=blog",
-                 "-e", f"answers_file={WORDPRESS_ANSWERS}", "-v")
+    run = launch(*WORDPRESS, "-e", "version=0", "-v")
     for secret in (DB_PASSWORD, ROOT_PASSWORD):
         assert secret not in run.stdout + run.stderr
     found = services("blog")
@@ -142,16 +155,14 @@ def test_wordpress_launches_and_its_page_answers_through_the_load_balancer():
 
 
 def test_launching_again_with_the_same_answers_changes_nothing_in_check_mode_or_for_real():
-    check = launch("-e", "app=wordpress", "-e", "version=0", "-e", "stack_name=blog",
-                   "-e", f"answers_file={WORDPRESS_ANSWERS}", "--check", "--diff")
+    check = launch(*WORDPRESS, "-e", "version=0", "--check", "--diff")
     assert all(r["changed"] == 0 for r in recap(check.stdout).values()), changed_tasks(check.stdout)
-    again = launch("-e", "app=wordpress", "-e", "version=0", "-e", "stack_name=blog",
-                   "-e", f"answers_file={WORDPRESS_ANSWERS}")
+    again = launch(*WORDPRESS, "-e", "version=0")
     assert all(r["changed"] == 0 for r in recap(again.stdout).values()), changed_tasks(again.stdout)
 
 
 def test_upgrading_to_the_next_version_keeps_the_blog_and_scales_wordpress():
-    run = launch("-e", "app=wordpress", "-e", "stack_name=blog", "-e", f"answers_file={WORDPRESS_ANSWERS}")
+    run = launch(*WORDPRESS)
     assert "blog: wordpress 0 (1.0.0) -> 1 (1.1.0)" in run.stdout, failures(run.stdout)
     found = services("blog")
     assert found["wordpress"][0] == 2
@@ -163,8 +174,7 @@ def test_upgrading_to_the_next_version_keeps_the_blog_and_scales_wordpress():
 
 
 def test_going_back_to_an_older_version_is_refused():
-    run = launch("-e", "app=wordpress", "-e", "version=0", "-e", "stack_name=blog",
-                 "-e", f"answers_file={WORDPRESS_ANSWERS}", check=False)
+    run = launch(*WORDPRESS, "-e", "version=0", check=False)
     assert run.returncode != 0
     assert "stack blog runs wordpress version 1 (1.1.0); going back to version 0 (1.0.0) is a downgrade" in run.stdout
     assert services("blog")["wordpress"][1]["io.paddock.catalog.version"] == "1.1.0"
@@ -217,3 +227,4 @@ def test_prometheus_finds_every_host_and_its_companions_through_swarm_dns():
 
 def teardown_module():
     os.unlink(WORDPRESS_ANSWERS)
+    os.unlink(VAULT_PASSWORD)
