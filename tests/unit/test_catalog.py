@@ -264,3 +264,63 @@ def test_every_shipped_entry_renders_for_its_default_answers_and_docker_takes_it
                              capture_output=True, text=True, env={**os.environ, "DOCKER_HOST": "unix:///nonexistent"})
     assert checked.returncode == 0, checked.stderr
     assert set(yaml.safe_load(checked.stdout)["services"]) == set(stack.compose["services"])
+
+
+# Rancher's community catalog entry templates/jenkins-ci/0, as it was (sidekicks and all).
+RANCHER_JENKINS_COMPOSE = """
+jenkins-primary:
+  image: "jenkins:1.642.2"
+  ports: ["${PORT}:8080"]
+  labels:
+    io.rancher.sidekicks: jenkins-plugins,jenkins-datavolume
+    io.rancher.container.hostname_override: container_name
+  volumes_from: [jenkins-plugins, jenkins-datavolume]
+  entrypoint: /usr/share/jenkins/rancher/jenkins.sh
+jenkins-plugins:
+  image: rancher/jenkins-plugins:v0.1.1
+jenkins-datavolume:
+  image: "busybox"
+  volumes: [/var/jenkins_home]
+  labels: {io.rancher.container.start_once: true}
+  entrypoint: ["chown", "-R", "1000:1000", "/var/jenkins_home"]
+"""
+RANCHER_JENKINS_RANCHER = """
+.catalog:
+  name: Jenkins
+  version: 1.642.2-rancher1
+  questions:
+  - {variable: PORT, type: int, label: "Port Number", default: 8080, required: true}
+  - {variable: plugins, type: multiline, label: "List of Plugins", default: "credentials\\ngit\\n"}
+jenkins-primary:
+  metadata:
+    plugins: |
+      ${plugins}
+"""
+
+
+def test_a_rancher_catalog_checkout_entry_renders_unchanged_and_names_what_swarm_cannot_do(tmp_path):
+    entry_dir = tmp_path / "templates" / "jenkins-ci"
+    (entry_dir / "0").mkdir(parents=True)
+    (entry_dir / "config.yml").write_text("name: Jenkins\nversion: 1.642.2-rancher1\ncategory: CI\n")
+    (entry_dir / "0" / "docker-compose.yml").write_text(RANCHER_JENKINS_COMPOSE)
+    (entry_dir / "0" / "rancher-compose.yml").write_text(RANCHER_JENKINS_RANCHER)
+    entry, problem = _catalog.find_entry([str(tmp_path), CATALOG], "jenkins-ci")
+    assert problem is None and entry.default_folder() == "0"
+    out = prepare(entry, {"PORT": 9000})
+    assert out["errors"] == [] and out["warnings"] == []
+    [stack] = render_all([{"name": "ci", "compose": out["compose"], "rancher": out["rancher"],
+                           "compose_file": "dc.yml", "rancher_file": "rc.yml", "labels": out["labels"]}],
+                         {"ipvs": False})
+    assert stack.errors == []
+    assert stack.compose["services"]["jenkins-primary"]["ports"] == [
+        {"target": 8080, "protocol": "tcp", "published": 9000, "mode": "host"}]
+    assert set(stack.compose["services"]) == {"jenkins-primary", "jenkins-plugins", "jenkins-datavolume"}
+    assert sorted(stack.warnings) == sorted([
+        "dc.yml: services.jenkins-primary.volumes_from: ignored: Swarm cannot share one task's volumes with another",
+        "dc.yml: services.jenkins-primary.labels.io.rancher.sidekicks: sidekicks are deployed as services of "
+        "their own; Swarm cannot co-schedule them",
+        "dc.yml: services.jenkins-datavolume.labels.io.rancher.container.start_once: Swarm restarts tasks that "
+        "exit; set restart: 'no' instead",
+        "rc.yml: services.jenkins-primary.metadata: ignored: there is no metadata service; pass values as "
+        "environment variables",
+    ])
