@@ -1,0 +1,163 @@
+"""Access control as a user meets it: the engines' TLS API, users' certificates and roles, SSH keys."""
+
+import datetime
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
+from labtest import PROJECT, EditedInventory, failures, playbook  # noqa: E402
+
+SCENARIO = os.environ.get("MOLECULE_SCENARIO_DIRECTORY", os.path.dirname(os.path.dirname(__file__)))
+INVENTORY = os.path.join(SCENARIO, "inventory")
+HOSTS = {"mol01": "10.3.1.4", "mol02": "10.3.1.5", "mol03": "10.3.1.7"}
+MANAGER = HOSTS["mol01"]
+PKI = os.path.expanduser("~/.paddock/paddock-mol-default/pki")
+ENVIRONMENT = "paddock-mol-default"
+
+
+def docker(context, *args):
+    return subprocess.run(["docker", "--context", f"{ENVIRONMENT}-{context}", *args], capture_output=True,
+                          text=True, timeout=60)
+
+
+def docker_with(bundle, *args):
+    return subprocess.run(["docker", "--tlsverify", f"--tlscacert={PKI}/ca.pem", f"--tlscert={bundle}/cert.pem",
+                           f"--tlskey={bundle}/key.pem", "-H", f"tcp://{MANAGER}:2376", *args],
+                          capture_output=True, text=True, timeout=60)
+
+
+def handshake(address, cert=None, key=None):
+    """None when a TLS session with the engine's API is set up (and /version answered), else why not."""
+    context = ssl.create_default_context(cafile=f"{PKI}/ca.pem")
+    context.check_hostname = False
+    if cert:
+        context.load_cert_chain(cert, key)
+    try:
+        with socket.create_connection((address, 2376), timeout=5) as raw, \
+                context.wrap_socket(raw, server_hostname=address) as tls:
+            tls.sendall(b"GET /version HTTP/1.0\r\n\r\n")
+            answer = tls.recv(4096)
+            return None if answer.startswith(b"HTTP/1.0 200") else answer[:100]
+    except (ssl.SSLError, OSError) as exc:
+        return repr(exc)
+
+
+def test_without_a_client_certificate_the_api_is_refused():
+    for address in HOSTS.values():
+        assert handshake(address) is not None
+
+
+def test_a_certificate_from_another_environments_ca_is_refused(tmp_path):
+    now = datetime.datetime.now(datetime.UTC)
+
+    def issue(subject, issuer, key, issuer_key, ca):
+        builder = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+                   .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        if not ca:
+            builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        return builder.sign(issuer_key, hashes.SHA256())
+
+    ca_key, user_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    issue("Paddock other CA", "Paddock other CA", ca_key, ca_key, True)
+    # The same user name as a real admin of this environment, signed by the other one's CA.
+    cert = issue("alice", "Paddock other CA", user_key, ca_key, False)
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(user_key.private_bytes(serialization.Encoding.PEM,
+                                                              serialization.PrivateFormat.PKCS8,
+                                                              serialization.NoEncryption()))
+    assert handshake(MANAGER, tmp_path / "cert.pem", tmp_path / "key.pem") is not None
+    run = docker_with(str(tmp_path), "node", "ls")
+    assert run.returncode != 0 and "certificate" in run.stderr.lower(), run.stderr
+
+
+def test_a_users_bundle_and_context_run_docker_node_ls():
+    assert sorted(os.listdir(f"{PKI}/users/alice")) == ["ca.pem", "cert.pem", "key.pem"]
+    assert oct(os.stat(f"{PKI}/users/alice/key.pem").st_mode & 0o777) == "0o600"
+    assert handshake(MANAGER, f"{PKI}/users/alice/cert.pem", f"{PKI}/users/alice/key.pem") is None
+    run = docker("alice", "node", "ls", "--format", "{{.Hostname}} {{.Status}}")
+    assert run.returncode == 0, run.stderr
+    assert sorted(run.stdout.split("\n")[:-1]) == ["mol01 Ready", "mol02 Ready", "mol03 Ready"]
+
+
+def test_roles_are_enforced_by_the_authorization_plugin():
+    assert docker("bob", "node", "ls").returncode == 0
+    denied = docker("bob", "network", "create", "--driver", "overlay", "bob-net")
+    assert denied.returncode != 0
+    assert "authorization denied by plugin paddock-authz: user bob (read-only) may not POST" in denied.stderr
+    member = docker("carol", "network", "create", "--driver", "overlay", "carol-net")
+    assert member.returncode == 0, member.stderr
+    assert docker("carol", "network", "rm", "carol-net").returncode == 0
+    demote = docker("carol", "node", "update", "--availability", "active", "mol02")
+    assert "user carol (member) may not POST /v1" in demote.stderr, demote.stderr
+
+
+def test_every_engine_serves_only_tls_on_2376_and_nothing_on_2375():
+    for host, address in HOSTS.items():
+        with socket.socket() as probe:
+            probe.settimeout(3)
+            assert probe.connect_ex((address, 2375)) != 0, f"{host}: 2375 is open"
+        with socket.create_connection((address, 2376), timeout=3) as plain:
+            plain.sendall(b"GET /version HTTP/1.0\r\n\r\n")
+            answer = plain.recv(4096)
+        assert b"Client sent an HTTP request to an HTTPS server" in answer, (host, answer)
+
+
+@pytest.fixture
+def carol_edited():
+    inventory = EditedInventory(INVENTORY)
+    key_dir = tempfile.mkdtemp(prefix="paddock-carol-")
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", f"{key_dir}/id"], check=True)
+    yield inventory, key_dir
+    inventory.remove()
+    shutil.rmtree(key_dir)
+    # Back to the scenario's own inventory (carol listed again) for the tests that follow.
+    restored = playbook(INVENTORY, os.path.join(PROJECT, "site.yml"))
+    assert restored.returncode == 0, failures(restored.stdout)
+
+
+def ssh(key, address):
+    return subprocess.run(["ssh", "-i", key, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
+                           "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                           f"root@{address}", "hostname"], capture_output=True, text=True, timeout=30)
+
+
+def test_a_removed_user_loses_the_api_and_ssh_on_the_next_run(carol_edited):
+    inventory, key_dir = carol_edited
+    with open(f"{key_dir}/id.pub") as handle:
+        public = handle.read().strip()
+    users = inventory.group("paddock")["vars"]["paddock_users"]
+    users[2]["ssh_authorized_keys"] = [public]
+    run = playbook(inventory.save(), os.path.join(PROJECT, "site.yml"))
+    assert run.returncode == 0, failures(run.stdout)
+    assert ssh(f"{key_dir}/id", MANAGER).stdout.strip() == "mol01"
+    kept = tempfile.mkdtemp(prefix="paddock-carol-bundle-")
+    shutil.copytree(f"{PKI}/users/carol", kept, dirs_exist_ok=True)
+    assert docker_with(kept, "node", "ls").returncode == 0
+
+    del users[2]
+    run = playbook(inventory.save(), os.path.join(PROJECT, "site.yml"))
+    assert run.returncode == 0, failures(run.stdout)
+    refused = docker_with(kept, "node", "ls")
+    shutil.rmtree(kept)
+    assert refused.returncode != 0
+    assert "user carol has no access to this environment" in refused.stderr, refused.stderr
+    assert not os.path.exists(f"{PKI}/users/carol")
+    assert f"{ENVIRONMENT}-carol" not in subprocess.run(["docker", "context", "ls", "-q"], capture_output=True,
+                                                        text=True).stdout.split()
+    for address in HOSTS.values():
+        assert ssh(f"{key_dir}/id", address).returncode != 0
+    assert docker("alice", "node", "ls").returncode == 0

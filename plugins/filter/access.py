@@ -1,0 +1,46 @@
+# Copyright: Paddock contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Access-control filters. Each is documented in the YAML file of its name beside this one."""
+
+from __future__ import annotations
+
+import re
+
+ROLES = ("admin", "member", "read-only")
+NAME = re.compile(r"^[a-z][a-z0-9._-]{0,63}$")
+KEYS = {"name", "role", "ssh_authorized_keys"}
+
+
+def users_errors(users):
+    """Every problem of the inventory's paddock_users, as ``inventory: paddock_users[i].key: problem``."""
+    if users is None:
+        return []
+    if not isinstance(users, list):
+        return ["inventory: paddock_users: must be a list of users, each with a name and a role"]
+    errors, seen = [], {}
+    for index, user in enumerate(users):
+        where = f"inventory: paddock_users[{index}]"
+        if not isinstance(user, dict):
+            errors.append(f"{where}: must be a mapping with a name and a role")
+            continue
+        errors += [f"{where}.{key}: unknown key (known: name, role, ssh_authorized_keys)"
+                   for key in sorted(set(user) - KEYS)]
+        name = user.get("name")
+        if not isinstance(name, str) or not NAME.match(name):
+            errors.append(f"{where}.name: must be a lower-case user name (letters, digits, . _ -), got {name!r}")
+        elif name in seen:
+            errors.append(f"{where}.name: {name} is already listed as paddock_users[{seen[name]}]")
+        else:
+            seen[name] = index
+        if user.get("role") not in ROLES:
+            errors.append(f"{where}.role: must be one of {', '.join(ROLES)}, got {user.get('role')!r}")
+        keys = user.get("ssh_authorized_keys", [])
+        if not isinstance(keys, list) or not all(isinstance(k, str) and k.startswith(("ssh-", "ecdsa-", "sk-"))
+                                                 for k in keys):
+            errors.append(f"{where}.ssh_authorized_keys: must be a list of public keys (ssh-ed25519 AAAA...)")
+    return errors
+
+
+class FilterModule:
+    def filters(self):
+        return {"paddock_users_errors": users_errors}
