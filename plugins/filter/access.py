@@ -4,7 +4,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
+import ssl
 
 ROLES = ("admin", "member", "read-only")
 NAME = re.compile(r"^[a-z][a-z0-9._-]{0,63}$")
@@ -41,6 +44,20 @@ def users_errors(users):
     return errors
 
 
+def users_access(users, pki_dir):
+    """Per user, what the engines' authorization plugin needs: the role and the SHA-256
+    fingerprint of the certificate issued to the user (read on the controller)."""
+    out = []
+    for user in users or []:
+        path = os.path.join(pki_dir, "users", user["name"], "cert.pem")
+        prints = []
+        if pki_dir and os.path.exists(path):
+            with open(path) as handle:
+                prints.append(hashlib.sha256(ssl.PEM_cert_to_DER_cert(handle.read())).hexdigest())
+        out.append({"role": user["role"], "fingerprints": prints})
+    return out
+
+
 class FilterModule:
     def filters(self):
-        return {"paddock_users_errors": users_errors}
+        return {"paddock_users_errors": users_errors, "paddock_users_access": users_access}

@@ -26,6 +26,11 @@ PKI = os.path.expanduser("~/.paddock/paddock-mol-default/pki")
 ENVIRONMENT = "paddock-mol-default"
 
 
+def read(path):
+    with open(path) as handle:
+        return handle.read()
+
+
 def docker(context, *args):
     return subprocess.run(["docker", "--context", f"{ENVIRONMENT}-{context}", *args], capture_output=True,
                           text=True, timeout=60)
@@ -160,4 +165,19 @@ def test_a_removed_user_loses_the_api_and_ssh_on_the_next_run(carol_edited):
                                                         text=True).stdout.split()
     for address in HOSTS.values():
         assert ssh(f"{key_dir}/id", address).returncode != 0
+    assert docker("alice", "node", "ls").returncode == 0
+
+
+def test_rotating_the_certificates_retires_the_old_ones():
+    kept = tempfile.mkdtemp(prefix="paddock-alice-bundle-")
+    shutil.copytree(f"{PKI}/users/alice", kept, dirs_exist_ok=True)
+    before = read(f"{PKI}/hosts/mol01/cert.pem")
+    run = playbook(INVENTORY, os.path.join(PROJECT, "playbooks", "rotate_secrets.yml"), "-e", "rotate=certificates")
+    assert run.returncode == 0, failures(run.stdout)
+    assert read(f"{PKI}/hosts/mol01/cert.pem") != before
+    old = docker_with(kept, "node", "ls")
+    shutil.rmtree(kept)
+    # Signed by the same CA, but no longer the certificate alice holds: refused.
+    assert old.returncode != 0
+    assert "user alice presented a certificate this environment no longer issues to them" in old.stderr, old.stderr
     assert docker("alice", "node", "ls").returncode == 0
