@@ -129,9 +129,7 @@ def carol_edited():
     yield inventory, key_dir
     inventory.remove()
     shutil.rmtree(key_dir)
-    # Back to the scenario's own inventory (carol listed again) for the tests that follow.
-    restored = playbook(INVENTORY, os.path.join(PROJECT, "site.yml"))
-    assert restored.returncode == 0, failures(restored.stdout)
+    # The next test's rotation converges the scenario's own inventory again (carol listed).
 
 
 def ssh(key, address):
