@@ -72,7 +72,8 @@ def sas(host, inventory=INVENTORY):
 
 def tunnel_state(*hosts):
     """What the tunnels, routes and firewall of the hosts look like, for a failed assertion's message."""
-    return on_hosts(INVENTORY, ":".join(hosts), "swanctl --list-sas 2>&1 | head -40; ip route show table 220; "
+    return on_hosts(INVENTORY, ":".join(hosts), "swanctl --list-sas 2>&1 | head -40; "
+                                                "ip route show table 220 2>&1 || true; ip route | grep 10.42 || true; "
                                                 "iptables -S PADDOCK-MANAGED 2>&1 | head -20")
 
 
