@@ -4,14 +4,10 @@
 
 from __future__ import annotations
 
-import os
-
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.paddock.platform.plugins.module_utils import _catalog
-
-BUILTIN_CATALOG = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", "..", "catalog"))
 
 
 class ActionModule(ActionBase):
@@ -23,8 +19,7 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         args = self._task.args
         base_dir = args.get("base_dir") or task_vars.get("inventory_dir") or "."
-        catalogs = [c if os.path.isabs(c) else os.path.normpath(os.path.join(base_dir, c))
-                    for c in args.get("catalogs") or []] + [BUILTIN_CATALOG]
+        catalogs = _catalog.search_path(args.get("catalogs") or [], base_dir)
         if not args.get("entry"):
             entries = [_catalog.describe(_catalog.Entry(*found)) for found in _catalog.entry_dirs(catalogs)]
             lines = []

@@ -11,23 +11,24 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.paddock.platform.plugins.module_utils import _catalog
 from ansible_collections.paddock.platform.plugins.module_utils._stack import render_all
+from ansible_collections.paddock.platform.plugins.module_utils._yaml_file import first_file
 from ansible_collections.paddock.platform.plugins.module_utils._yaml_file import load as load_yaml
 
 COMPOSE_NAMES = ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml")
 RANCHER_NAMES = ("rancher-compose.yml", "rancher-compose.yaml")
-# The catalog shipped with Paddock: catalog/ at the top of the collection.
-BUILTIN_CATALOG = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", "..", "catalog"))
 STACK_KEYS = {"name", "path", "state", "prune", "compose_file", "rancher_file"}
 CATALOG_KEYS = {"name", "catalog", "version", "answers", "answers_file", "state", "prune"}
 CONTEXT_KEYS = ("ipvs", "image_map", "lb_image", "lb_constraint", "lb_dir", "lb_max_servers",
                 "lb_check_interval_ms")
 
 
-def _first(directory, names):
-    for name in names:
-        if os.path.isfile(os.path.join(directory, name)):
-            return os.path.join(directory, name)
-    return None
+def _keys_and_state(where, entry, known):
+    """(state, problems) of a paddock_stacks item: its unknown keys and a state that is neither."""
+    problems = [f"{where}.{key}: unknown key" for key in sorted(set(entry) - known)]
+    state = entry.get("state", "present")
+    if state not in ("present", "absent"):
+        problems.append(f"{where}.state: must be present or absent, got {state!r}")
+    return state, problems
 
 
 class ActionModule(ActionBase):
@@ -46,8 +47,7 @@ class ActionModule(ActionBase):
         catalogs = args.get("catalogs") or []
         if not isinstance(catalogs, list):
             raise AnsibleActionFail("inventory: paddock_catalogs: must be a list of catalog directories")
-        self._catalogs = [c if os.path.isabs(c) else os.path.normpath(os.path.join(base_dir, c))
-                          for c in catalogs if isinstance(c, str)] + [BUILTIN_CATALOG]
+        self._catalogs = _catalog.search_path(catalogs, base_dir)
         only, only_state = args.get("only"), args.get("only_state")
         if only_state not in (None, "present", "absent"):
             raise AnsibleActionFail(f"state must be present or absent, got {only_state!r}")
@@ -93,11 +93,7 @@ class ActionModule(ActionBase):
             return None, [f"{where}: must be a mapping with a name and a path (or a catalog entry)"]
         if "catalog" in entry:
             return self._read_catalog(where, entry, base_dir)
-        unknown = sorted(set(entry) - STACK_KEYS)
-        problems = [f"{where}.{key}: unknown key" for key in unknown]
-        state = entry.get("state", "present")
-        if state not in ("present", "absent"):
-            problems.append(f"{where}.state: must be present or absent, got {state!r}")
+        state, problems = _keys_and_state(where, entry, STACK_KEYS)
         if state == "absent":
             return ({"name": entry["name"], "state": state} if not problems else None), problems
         if not isinstance(entry.get("prune", True), bool):
@@ -107,9 +103,9 @@ class ActionModule(ActionBase):
             return None, problems + [f"{where}.path: must be the directory of docker-compose.yml"]
         directory = path if os.path.isabs(path) else os.path.normpath(os.path.join(base_dir, path))
         compose_path = (os.path.join(directory, entry["compose_file"]) if entry.get("compose_file")
-                        else _first(directory, COMPOSE_NAMES))
+                        else first_file(directory, COMPOSE_NAMES))
         rancher_path = (os.path.join(directory, entry["rancher_file"]) if entry.get("rancher_file")
-                        else _first(directory, RANCHER_NAMES))
+                        else first_file(directory, RANCHER_NAMES))
         if compose_path is None:
             return None, problems + [f"{where}.path: no docker-compose.yml in {os.path.relpath(directory)}"]
         compose, problem = load_yaml(compose_path, os.path.relpath(compose_path))
@@ -126,10 +122,7 @@ class ActionModule(ActionBase):
 
     def _read_catalog(self, where, entry, base_dir):
         """A catalog app: its entry's version, filled with the checked answers."""
-        problems = [f"{where}.{key}: unknown key" for key in sorted(set(entry) - CATALOG_KEYS)]
-        state = entry.get("state", "present")
-        if state not in ("present", "absent"):
-            problems.append(f"{where}.state: must be present or absent, got {state!r}")
+        state, problems = _keys_and_state(where, entry, CATALOG_KEYS)
         if not isinstance(entry.get("prune", True), bool):
             problems.append(f"{where}.prune: must be a boolean")
         if state == "absent":

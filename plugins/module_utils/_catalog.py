@@ -28,6 +28,7 @@ import re
 
 from ansible_collections.paddock.platform.plugins.module_utils._cloud_config_schema import key_path
 from ansible_collections.paddock.platform.plugins.module_utils._semver import range_errors
+from ansible_collections.paddock.platform.plugins.module_utils._yaml_file import first_file
 from ansible_collections.paddock.platform.plugins.module_utils._yaml_file import load as load_yaml
 
 TYPES = ("string", "int", "boolean", "enum", "password", "multiline", "service", "certificate")
@@ -43,10 +44,18 @@ RANCHER_NAMES = ("rancher-compose.yml", "rancher-compose.yaml")
 LABELS = {"entry": "io.paddock.catalog.entry", "folder": "io.paddock.catalog.folder",
           "version": "io.paddock.catalog.version"}
 MASK = "********"
+# The catalog shipped with Paddock: catalog/ at the top of the collection.
+BUILTIN = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", "..", "catalog"))
 
 
 def _rel(path):
     return os.path.relpath(path)
+
+
+def search_path(catalogs, base_dir):
+    """The catalogs to search, in order: those given (relative to ``base_dir``), then Paddock's own."""
+    return [c if os.path.isabs(c) else os.path.normpath(os.path.join(base_dir, c))
+            for c in catalogs if isinstance(c, str)] + [BUILTIN]
 
 
 def entry_dirs(catalogs):
@@ -93,10 +102,8 @@ class Version:
     def __init__(self, folder, directory):
         self.folder = folder
         self.directory = directory
-        self.compose_path = next((os.path.join(directory, n) for n in COMPOSE_NAMES
-                                  if os.path.isfile(os.path.join(directory, n))), None)
-        self.rancher_path = next((os.path.join(directory, n) for n in RANCHER_NAMES
-                                  if os.path.isfile(os.path.join(directory, n))), None)
+        self.compose_path = first_file(directory, COMPOSE_NAMES)
+        self.rancher_path = first_file(directory, RANCHER_NAMES)
         self.compose = self.rancher = None
         self.meta, self.meta_path = {}, []
         self.errors, self.warnings = [], []

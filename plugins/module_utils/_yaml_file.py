@@ -2,11 +2,21 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 #
 # Note that this module util is **PRIVATE** to the collection.
-"""Read one YAML file on the controller, with a problem a user can act on when it fails."""
+"""Find and read YAML files on the controller, with a problem a user can act on when one fails."""
 
 from __future__ import annotations
 
+import os
+
 import yaml
+
+
+def first_file(directory, names):
+    """The path of the first of ``names`` that is a file in ``directory``, or None."""
+    for name in names:
+        if os.path.isfile(os.path.join(directory, name)):
+            return os.path.join(directory, name)
+    return None
 
 
 def load(path, shown):
