@@ -63,13 +63,19 @@ services:
 GOOD = {"admin_password": "correct-horse", "name": "demo"}
 
 
+def checkout_entry(root, name, config, compose, rancher):
+    """A one-version entry in a Rancher catalog checkout (``templates/<name>/0``) under ``root``."""
+    entry = root / "templates" / name
+    (entry / "0").mkdir(parents=True)
+    (entry / "config.yml").write_text(config)
+    (entry / "0" / "docker-compose.yml").write_text(compose)
+    (entry / "0" / "rancher-compose.yml").write_text(rancher)
+
+
 @pytest.fixture
 def kitchen(tmp_path):
-    entry = tmp_path / "templates" / "kitchen"
-    (entry / "0").mkdir(parents=True)
-    (entry / "config.yml").write_text("name: Kitchen sink\nversion: 2.0.0-rc1\ncategory: Test\n")
-    (entry / "0" / "docker-compose.yml").write_text(KITCHEN_COMPOSE)
-    (entry / "0" / "rancher-compose.yml").write_text(KITCHEN_RANCHER)
+    checkout_entry(tmp_path, "kitchen", "name: Kitchen sink\nversion: 2.0.0-rc1\ncategory: Test\n",
+                   KITCHEN_COMPOSE, KITCHEN_RANCHER)
     found, problem = _catalog.find_entry([str(tmp_path)], "kitchen")
     assert problem is None
     return found
@@ -299,11 +305,8 @@ jenkins-primary:
 
 
 def test_a_rancher_catalog_checkout_entry_renders_unchanged_and_names_what_swarm_cannot_do(tmp_path):
-    entry_dir = tmp_path / "templates" / "jenkins-ci"
-    (entry_dir / "0").mkdir(parents=True)
-    (entry_dir / "config.yml").write_text("name: Jenkins\nversion: 1.642.2-rancher1\ncategory: CI\n")
-    (entry_dir / "0" / "docker-compose.yml").write_text(RANCHER_JENKINS_COMPOSE)
-    (entry_dir / "0" / "rancher-compose.yml").write_text(RANCHER_JENKINS_RANCHER)
+    checkout_entry(tmp_path, "jenkins-ci", "name: Jenkins\nversion: 1.642.2-rancher1\ncategory: CI\n",
+                   RANCHER_JENKINS_COMPOSE, RANCHER_JENKINS_RANCHER)
     entry, problem = _catalog.find_entry([str(tmp_path), CATALOG], "jenkins-ci")
     assert problem is None and entry.default_folder() == "0"
     out = prepare(entry, {"PORT": 9000})
