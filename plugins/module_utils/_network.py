@@ -15,6 +15,12 @@ from __future__ import annotations
 import ipaddress
 
 SUBNET_LABEL = "paddock.managed.subnet"
+# A tunnel's reqid is fixed: this base plus its peer's subnet number. strongSwan 5.9 (Debian 12)
+# carries a deleted CHILD_SA's dynamic reqid into its restart (close_action, dpd_action) even
+# after that reqid was handed to another tunnel; two tunnels then share one, and kernel-libipsec,
+# which finds the outbound SA by reqid, sends one peer's traffic into the other's tunnel. Above
+# the dynamic counter (from 1), so other strongSwan connections on a host never collide with these.
+REQID_BASE = 0x10000
 
 
 def _network(value):
@@ -111,7 +117,13 @@ def existing_subnets(nodes):
     return found
 
 
-def peers(me, hosts, subnets, addresses):
+def reqid(subnet, network_range):
+    """The fixed reqid of the tunnel to the host owning ``subnet``: as stable as the subnet."""
+    subnet, net = ipaddress.ip_network(subnet), ipaddress.ip_network(network_range)
+    return REQID_BASE + (int(subnet.network_address) - int(net.network_address)) // subnet.num_addresses
+
+
+def peers(me, hosts, subnets, addresses, network_range):
     """The tunnels of host ``me``: one per other host, with the side that initiates."""
     out = []
     for other in hosts:
@@ -119,6 +131,7 @@ def peers(me, hosts, subnets, addresses):
             continue
         out.append({"name": other, "local_addr": addresses[me], "remote_addr": addresses[other],
                     "local_ts": subnets[me], "remote_ts": subnets[other],
+                    "reqid": reqid(subnets[other], network_range),
                     "initiate": ipaddress.ip_address(addresses[me]) < ipaddress.ip_address(addresses[other])})
     return out
 
@@ -134,4 +147,5 @@ def host_view(name, network_plan):
     """One host's part of the plan: its subnet, gateway and tunnels."""
     subnet = ipaddress.ip_network(network_plan["subnets"][name])
     return {"subnet": str(subnet), "gateway": str(subnet.network_address + 1),
-            "peers": peers(name, network_plan["hosts"], network_plan["subnets"], network_plan["addresses"])}
+            "peers": peers(name, network_plan["hosts"], network_plan["subnets"], network_plan["addresses"],
+                           network_plan["range"])}

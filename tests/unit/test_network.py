@@ -8,6 +8,7 @@ from ansible_collections.paddock.platform.plugins.module_utils._network import (
     existing_subnets,
     host_view,
     plan,
+    reqid,
 )
 
 PSK = {"psk_length": 48}
@@ -54,6 +55,17 @@ def test_a_host_sees_one_tunnel_per_peer_and_the_lower_address_initiates():
     assert view["subnet"] == "10.42.1.0/24" and view["gateway"] == "10.42.1.1"
     assert [(p["name"], p["remote_ts"], p["initiate"]) for p in view["peers"]] == [
         ("a", "10.42.0.0/24", False), ("c", "10.42.2.0/24", True)]
+
+
+def test_each_tunnel_of_a_host_has_its_own_reqid_fixed_by_the_peers_subnet():
+    network = plan(["a", "b", "c"], {"a": "10.3.0.4", "b": "10.3.0.5", "c": "10.3.0.7"},
+                   [{"Spec": {"Labels": {"paddock.managed.subnet": "10.42.7.0/24",
+                                         "paddock.inventory_hostname": "c"}}}], "10.42.0.0/16", 24)
+    reqids = {me: {p["name"]: p["reqid"] for p in host_view(me, network)["peers"]} for me in "abc"}
+    # a tunnel's reqid names the peer's subnet (0x10000 + its number), the same on every host
+    assert reqids == {"a": {"b": 0x10001, "c": 0x10007}, "b": {"a": 0x10000, "c": 0x10007},
+                      "c": {"a": 0x10000, "b": 0x10001}}
+    assert reqid("10.42.255.240/28", "10.42.0.0/16") == 0x10000 + 4095
 
 
 BAD = {
