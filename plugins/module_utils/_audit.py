@@ -86,6 +86,11 @@ def checks(probe, swarm_node, autolock=None):
                       "no TLS keys" if not keys else ("ok: " + ", ".join(sorted(keys)) if not loose
                                                       else "too open: " + ", ".join(loose))))
     if autolock is not None:
+        swarm = sorted({"every address" if sock.get("any") else "one address" for sock in probe.get("listeners") or []
+                        if sock["port"] == 2377 and sock.get("process") == "dockerd"})
+        out.append(_check("7.3", "The swarm port (2377) listens on one address, not on every interface",
+                          swarm == ["one address"], "2377 " + (" and ".join(f"on {w}" for w in swarm)
+                                                               if swarm else "not listening")))
         spec = ((info.get("Swarm") or {}).get("Cluster") or {}).get("Spec") or {}
         on = bool((spec.get("EncryptionConfig") or {}).get("AutoLockManagers"))
         out.append(_check("7.6", "Swarm autolock is as the inventory says", on == bool(autolock),

@@ -15,7 +15,7 @@ GOOD = {
                                 "IndexConfigs": {"docker.io": {"Secure": True}}},
              "Swarm": {"Cluster": {"Spec": {"EncryptionConfig": {"AutoLockManagers": False}}}}},
     "bridge": {"com.docker.network.bridge.enable_icc": "false"},
-    "listeners": [{"port": 22, "any": True, "process": "sshd"}, {"port": 2377, "any": True, "process": "dockerd"}],
+    "listeners": [{"port": 22, "any": True, "process": "sshd"}, {"port": 2377, "any": False, "process": "dockerd"}],
     "docker_proxies": 0,
     "files": {"/etc/docker/daemon.json": {"mode": "644", "owner": "root", "group": "root"},
               "/var/run/docker.sock": {"mode": "660", "owner": "root", "group": "docker"}},
@@ -29,7 +29,7 @@ def failed(probe, swarm_node=True, autolock=False):
 def test_a_hardened_swarm_manager_passes_every_check():
     results = checks(GOOD, True, False)
     assert [c["id"] for c in results] == ["2.1", "2.2", "2.4", "2.6", "2375", "2.13", "2.15", "2.16", "2.18",
-                                          "3.17", "3.15", "3.x", "7.6"]
+                                          "3.17", "3.15", "3.x", "7.3", "7.6"]
     assert all(c["passed"] for c in results), results
 
 
@@ -47,9 +47,9 @@ def change(path, value):
     (["daemon_json", "log-level"], "debug", "2.2", "log-level debug, debug False"),
     (["info", "RegistryConfig", "IndexConfigs", "10.3.0.4:5000"], {"Secure": False}, "2.4",
      "insecure: 10.3.0.4:5000"),
-    (["listeners"], [{"port": 2376, "any": True, "process": "dockerd"}], "2.6",
+    (["listeners"], [*GOOD["listeners"], {"port": 2376, "any": True, "process": "dockerd"}], "2.6",
      "dockerd listens on 2376 with tlsverify False"),
-    (["listeners"], [{"port": 2375, "any": True, "process": "socat"}], "2375", "open, by socat"),
+    (["listeners"], [*GOOD["listeners"], {"port": 2375, "any": True, "process": "socat"}], "2375", "open, by socat"),
     (["daemon_json", "log-opts"], {}, "2.13", "log driver json-file, max-size unlimited, max-file 1"),
     (["info", "LiveRestoreEnabled"], True, "2.15", "live-restore on on a Swarm node"),
     (["docker_proxies"], 2, "2.16", "userland-proxy False, 2 docker-proxy processes"),
@@ -60,6 +60,8 @@ def change(path, value):
      "root:docker 666"),
     (["files", "/etc/docker/tls/server-key.pem"], {"mode": "644", "owner": "root", "group": "root"}, "3.x",
      "too open: /etc/docker/tls/server-key.pem"),
+    (["listeners", 1, "any"], True, "7.3", "2377 on every address"),
+    (["listeners"], GOOD["listeners"][:1], "7.3", "2377 not listening"),
     (["info", "Swarm", "Cluster", "Spec", "EncryptionConfig", "AutoLockManagers"], True, "7.6",
      "autolock on, inventory swarm_autolock False"),
 ])
