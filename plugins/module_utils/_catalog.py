@@ -11,10 +11,13 @@ of the latter holds the version, ``upgrade_from`` and the questions.
 
 Answers are checked against the questions (type, required, default, min and max, lengths,
 valid and invalid characters, enum options) and every problem is reported at once. Templates
-are filled as Rancher's compose executor did: ``${var}`` and ``$var`` (with ``${var:-default}``
-and ``${var-default}``), ``$$`` for a literal ``$``, in every string value of both files, with
-the answers plus ``stack_name`` and, inside a service, ``service_name``. A variable nobody
-answers becomes an empty string with a warning, as Rancher did.
+are filled as Rancher 1.6's compose executor did, in two steps. First the file's Go template
+actions (``{{ if eq .Values.x "y" }}``; ``docker-compose.yml.tpl``, or any file with actions
+not starting ``# notemplating``) run with the answers (``_gotemplate.py``); then, in every
+string value of the parsed YAML, ``${var}`` and ``$var`` (with ``${var:-default}`` and
+``${var-default}``) and ``$$`` for a literal ``$``, with the answers plus ``stack_name`` and,
+inside a service, ``service_name``. A variable nobody answers becomes an empty string with a
+warning, as Rancher did.
 """
 
 from __future__ import annotations
@@ -27,9 +30,16 @@ import os
 import re
 
 from ansible_collections.paddock.platform.plugins.module_utils._cloud_config_schema import key_path
+from ansible_collections.paddock.platform.plugins.module_utils._gotemplate import (
+    TemplateError,
+    parse,
+    render,
+    templated,
+)
 from ansible_collections.paddock.platform.plugins.module_utils._semver import range_errors
 from ansible_collections.paddock.platform.plugins.module_utils._yaml_file import first_file
 from ansible_collections.paddock.platform.plugins.module_utils._yaml_file import load as load_yaml
+from ansible_collections.paddock.platform.plugins.module_utils._yaml_file import parse as parse_yaml
 
 TYPES = ("string", "int", "boolean", "enum", "password", "multiline", "service", "certificate")
 QUESTION_KEYS = ("variable", "label", "description", "type", "required", "default", "group", "min_length",
@@ -39,8 +49,8 @@ VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SERVICE = re.compile(r"^([a-z0-9][a-z0-9_-]*/)?[A-Za-z0-9][A-Za-z0-9_.-]*$")
 PEM = re.compile(r"-----BEGIN CERTIFICATE-----\s*([A-Za-z0-9+/=\s]+?)\s*-----END CERTIFICATE-----")
 TEMPLATE = re.compile(r"\$(?:(\$)|\{([^}]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
-COMPOSE_NAMES = ("docker-compose.yml", "docker-compose.yaml")
-RANCHER_NAMES = ("rancher-compose.yml", "rancher-compose.yaml")
+COMPOSE_NAMES = ("docker-compose.yml", "docker-compose.yaml", "docker-compose.yml.tpl", "docker-compose.yaml.tpl")
+RANCHER_NAMES = ("rancher-compose.yml", "rancher-compose.yaml", "rancher-compose.yml.tpl", "rancher-compose.yaml.tpl")
 LABELS = {"entry": "io.paddock.catalog.entry", "folder": "io.paddock.catalog.folder",
           "version": "io.paddock.catalog.version"}
 MASK = "********"
@@ -105,6 +115,8 @@ class Version:
         self.compose_path = first_file(directory, COMPOSE_NAMES)
         self.rancher_path = first_file(directory, RANCHER_NAMES)
         self.compose = self.rancher = None
+        # The text of a file with Go template actions: it is YAML only once rendered with answers.
+        self.compose_template = self.rancher_template = None
         self.meta, self.meta_path = {}, []
         self.errors, self.warnings = [], []
         self.loaded = False
@@ -125,11 +137,21 @@ class Version:
         if self.compose_path is None:
             self.errors.append(f"{_rel(self.directory)}: no docker-compose.yml")
             return self
-        self.compose, problem = load_yaml(self.compose_path, _rel(self.compose_path))
+        self.compose_template, problem = _template_of(self.compose_path)
         if problem:
             self.errors.append(problem)
+        elif self.compose_template is None:
+            self.compose, problem = load_yaml(self.compose_path, _rel(self.compose_path))
+            if problem:
+                self.errors.append(problem)
         if self.rancher_path:
-            self.rancher, problem = load_yaml(self.rancher_path, _rel(self.rancher_path))
+            self.rancher_template, problem = _template_of(self.rancher_path)
+            if self.rancher_template is not None:
+                # The questions are read with every answer empty; the file is rendered again
+                # with the real answers when the entry is launched.
+                self.rancher, problem = _render_yaml(self.rancher_template, {}, _rel(self.rancher_path), {})
+            elif not problem:
+                self.rancher, problem = load_yaml(self.rancher_path, _rel(self.rancher_path))
             if problem:
                 self.errors.append(problem)
         meta, where = catalog_section(self.rancher)
@@ -141,6 +163,31 @@ class Version:
                 self.warnings.append(f"{file}: {key_path(self.meta_path + ['questions', index, key])}: "
                                      "not a question field Rancher 1.x knew; ignored")
         return self
+
+
+def _template_of(path):
+    """(text, problem): the file's text when it has Go template actions (checked), else None."""
+    try:
+        with open(path) as handle:
+            text = handle.read()
+    except OSError as exc:
+        return None, f"{_rel(path)}: {exc.strerror}"
+    if not templated(text):
+        return None, None
+    try:
+        parse(text)
+    except TemplateError as exc:
+        return None, f"{_rel(path)}: {exc} (a file that is not a template starts with '# notemplating')"
+    return text, None
+
+
+def _render_yaml(text, values, shown, stack):
+    """(document, problem): a template rendered with ``values`` and read as YAML."""
+    try:
+        rendered = render(text, values, stack)
+    except TemplateError as exc:
+        return None, f"{shown}: {exc}"
+    return parse_yaml(rendered, shown, "rendered with the answers, ")
 
 
 class Entry:
@@ -448,12 +495,22 @@ def prepare(entry, wanted_version, answers, answers_source, stack_name):
     compose_file = _rel(version.compose_path)
     rancher_file = (_rel(version.rancher_path) if version.rancher_path
                     else f"{_rel(version.directory)}/rancher-compose.yml")
+    compose, rancher = version.compose, version.rancher
+    stack = {"Name": str(entry.config.get("name", entry.name)), "Version": version.version}
+    if version.compose_template is not None:
+        compose, problem = _render_yaml(version.compose_template, values, compose_file, stack)
+        out["errors"] += [problem] if problem else []
+    if version.rancher_template is not None:
+        rancher, problem = _render_yaml(version.rancher_template, values, rancher_file, stack)
+        out["errors"] += [problem] if problem else []
+    if out["errors"]:
+        return out
     out.update(
         folder=folder, version=version.version, upgrade_from=version.meta.get("upgrade_from"),
         compose_file=compose_file, rancher_file=rancher_file,
-        compose=fill(version.compose, variables, typed, compose_file, out["warnings"], _services_at(version.compose)),
-        rancher=fill(without_catalog(version.rancher), variables, typed, rancher_file, out["warnings"],
-                     _services_at(version.rancher)),
+        compose=fill(compose, variables, typed, compose_file, out["warnings"], _services_at(compose)),
+        rancher=fill(without_catalog(rancher), variables, typed, rancher_file, out["warnings"],
+                     _services_at(rancher)),
         labels={LABELS["entry"]: entry.name, LABELS["folder"]: folder, LABELS["version"]: version.version})
     return out
 

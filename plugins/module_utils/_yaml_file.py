@@ -23,12 +23,18 @@ def load(path, shown):
     """(document, problem): the parsed file, or why it could not be read, prefixed with ``shown``."""
     try:
         with open(path) as handle:
-            return yaml.safe_load(handle), None
+            return parse(handle.read(), shown)
     except FileNotFoundError:
         return None, f"{shown}: file not found"
     except IsADirectoryError:
         return None, f"{shown}: is a directory, not a file"
+
+
+def parse(text, shown, what=""):
+    """(document, problem) for YAML text; ``what`` says what the text is (a rendered template)."""
+    try:
+        return yaml.safe_load(text), None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1} column {mark.column + 1}: " if mark else ""
-        return None, f"{shown}: {where}not valid YAML: {getattr(exc, 'problem', None) or exc}"
+        return None, f"{shown}: {what}{where}not valid YAML: {getattr(exc, 'problem', None) or exc}"

@@ -63,12 +63,12 @@ services:
 GOOD = {"admin_password": "correct-horse", "name": "demo"}
 
 
-def checkout_entry(root, name, config, compose, rancher):
+def checkout_entry(root, name, config, compose, rancher, compose_name="docker-compose.yml"):
     """A one-version entry in a Rancher catalog checkout (``templates/<name>/0``) under ``root``."""
     entry = root / "templates" / name
     (entry / "0").mkdir(parents=True)
     (entry / "config.yml").write_text(config)
-    (entry / "0" / "docker-compose.yml").write_text(compose)
+    (entry / "0" / compose_name).write_text(compose)
     (entry / "0" / "rancher-compose.yml").write_text(rancher)
 
 
@@ -327,3 +327,112 @@ def test_a_rancher_catalog_checkout_entry_renders_unchanged_and_names_what_swarm
         "rc.yml: services.jenkins-primary.metadata: ignored: there is no metadata service; pass values as "
         "environment variables",
     ])
+
+
+# A Rancher 1.6 entry written as the community catalog wrote them from 1.5 on: Go template
+# actions in docker-compose.yml.tpl choose services and settings from the answers, then
+# ${...} fills values.
+GIT_COMPOSE_TPL = """version: '2'
+services:
+  git:
+    image: example/git:${version}
+    ports:
+      - ${http_port}:3000/tcp
+    environment:
+      DB_HOST: db
+{{- if eq .Values.ssh_enabled "true" }}
+      SSH_PORT: ${ssh_port}
+{{- end }}
+    labels:
+      io.paddock.release: {{ .Stack.Name | lower }}-{{ .Stack.Version }}
+{{- if ne .Values.db_link "" }}
+    external_links:
+      - ${db_link}:db
+{{- else }}
+    links:
+      - db:db
+  db:
+    image: example/db:10
+    environment:
+      DB_PASSWORD: ${db_password}
+    volumes:
+      - git-db:/var/lib/db
+{{- end }}
+{{- if eq .Values.db_link "" }}
+volumes:
+  git-db: {}
+{{- end }}
+"""
+GIT_RANCHER = """version: '2'
+catalog:
+  name: Git
+  version: 1.4.0
+  questions:
+    - {variable: version, type: string, default: "1.4"}
+    - {variable: ssh_enabled, type: boolean, default: false}
+    - {variable: ssh_port, type: int, default: 2222}
+    - {variable: http_port, type: int, default: 3000}
+    - {variable: db_link, type: service, description: "An existing database; empty for a bundled one"}
+    - {variable: db_password, type: password, default: "change-me-please"}
+"""
+
+
+@pytest.fixture
+def templated_entry(tmp_path):
+    checkout_entry(tmp_path, "git", "name: Git\nversion: 1.4.0\n", GIT_COMPOSE_TPL, GIT_RANCHER,
+                   compose_name="docker-compose.yml.tpl")
+    entry, problem = _catalog.find_entry([str(tmp_path)], "git")
+    assert problem is None
+    return entry
+
+
+def test_a_go_templated_entry_chooses_its_services_from_the_answers(templated_entry, tmp_path):
+    bundled = prepare(templated_entry, {})
+    assert bundled["errors"] == [] and bundled["warnings"] == []
+    assert set(bundled["compose"]["services"]) == {"git", "db"} and "git-db" in bundled["compose"]["volumes"]
+    assert bundled["compose"]["services"]["git"]["environment"] == {"DB_HOST": "db"}
+    assert bundled["compose"]["services"]["git"]["labels"] == {"io.paddock.release": "git-1.4.0"}
+    linked = prepare(templated_entry, {"db_link": "shared/postgres", "ssh_enabled": True})
+    assert linked["errors"] == []
+    assert set(linked["compose"]["services"]) == {"git"} and "volumes" not in linked["compose"]
+    git = linked["compose"]["services"]["git"]
+    assert git["external_links"] == ["shared/postgres:db"] and git["environment"]["SSH_PORT"] == 2222
+    # What the template produced goes through the same stack rendering and Docker's own loader.
+    [stack] = render_all([{"name": "git", "compose": bundled["compose"], "rancher": bundled["rancher"],
+                           "compose_file": bundled["compose_file"], "rancher_file": bundled["rancher_file"],
+                           "labels": bundled["labels"]}], {"ipvs": False})
+    rendered = tmp_path / "stack.json"
+    rendered.write_text(json.dumps(stack.compose))
+    checked = subprocess.run(["docker", "stack", "config", "--compose-file", str(rendered)],
+                             capture_output=True, text=True, env={**os.environ, "DOCKER_HOST": "unix:///nonexistent"})
+    assert checked.returncode == 0, checked.stderr
+    assert set(yaml.safe_load(checked.stdout)["services"]) == {"git", "db"}
+
+
+@pytest.mark.parametrize("compose,expected", [
+    (GIT_COMPOSE_TPL.rsplit("{{- end }}", 1)[0],
+     "templates/git/0/docker-compose.yml.tpl: line 27: unexpected EOF: {{if}} has no {{end}} (a file that is not "
+     "a template starts with '# notemplating')"),
+    (GIT_COMPOSE_TPL.replace("| lower", "| toYaml"),
+     "templates/git/0/docker-compose.yml.tpl: line 13: function \"toYaml\" not defined (a file that is not a "
+     "template starts with '# notemplating')"),
+])
+def test_a_broken_template_is_an_error_of_the_entry_with_its_line(tmp_path, monkeypatch, compose, expected):
+    checkout_entry(tmp_path, "git", "name: Git\nversion: 1.4.0\n", compose, GIT_RANCHER,
+                   compose_name="docker-compose.yml.tpl")
+    monkeypatch.chdir(tmp_path)
+    entry, _ = _catalog.find_entry([str(tmp_path)], "git")
+    assert entry.versions["0"].load().errors == [expected]
+    assert prepare(entry, {})["errors"] == [expected]
+
+
+def test_a_template_that_renders_into_bad_yaml_names_the_answers(templated_entry, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out = prepare(templated_entry, {"version": "1.4: [x"})
+    assert out["errors"] == []  # a value filled after parsing cannot break the YAML
+    (tmp_path / "templates" / "git" / "0" / "docker-compose.yml.tpl").write_text(
+        GIT_COMPOSE_TPL.replace("DB_HOST: db", "DB_HOST: {{ .Values.db_link }}: x"))
+    entry, _ = _catalog.find_entry([str(tmp_path)], "git")
+    assert prepare(entry, {"db_link": "a"})["errors"] == [
+        "templates/git/0/docker-compose.yml.tpl: rendered with the answers, line 8 column 17: not valid YAML: "
+        "mapping values are not allowed here"]
