@@ -436,3 +436,18 @@ def test_a_template_that_renders_into_bad_yaml_names_the_answers(templated_entry
     assert prepare(entry, {"db_link": "a"})["errors"] == [
         "templates/git/0/docker-compose.yml.tpl: rendered with the answers, line 8 column 17: not valid YAML: "
         "mapping values are not allowed here"]
+
+
+def test_the_shipped_prometheus_template_leaves_the_blackbox_exporter_out_when_asked():
+    entry, problem = _catalog.find_entry([CATALOG], "prometheus")
+    assert problem is None
+    out = prepare(entry, {"blackbox_enabled": False})
+    assert out["errors"] == [] and out["warnings"] == []
+    assert "blackbox-exporter" not in out["compose"]["services"]
+    assert "blackbox-exporter" not in out["rancher"]["services"]
+    scrape = yaml.safe_load(out["compose"]["services"]["prometheus"]["environment"]["PROMETHEUS_CONFIG"])
+    assert [job["job_name"] for job in scrape["scrape_configs"]] == ["prometheus", "node", "pushgateway",
+                                                                      "alertmanager"]
+    with_it = prepare(entry, {})
+    assert "blackbox" in [job["job_name"] for job in yaml.safe_load(
+        with_it["compose"]["services"]["prometheus"]["environment"]["PROMETHEUS_CONFIG"])["scrape_configs"]]

@@ -46,6 +46,11 @@ catalog:
       options: [1d, 7d, 15d, 30d, 90d]
       default: 15d
       required: true
+    - variable: blackbox_enabled
+      label: Blackbox exporter
+      description: Probe a URL from inside the stack (blackbox exporter)
+      type: boolean
+      default: true
     - variable: probe_url
       label: URL the blackbox exporter probes
       type: string
@@ -82,8 +87,10 @@ services:
       unhealthy_threshold: 3
   pushgateway:
     scale: 1
+{{- if eq .Values.blackbox_enabled "true" }}
   blackbox-exporter:
     scale: 1
+{{- end }}
   prometheus-lb:
     lb_config:
       port_rules:

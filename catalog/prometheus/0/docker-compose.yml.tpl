@@ -4,7 +4,8 @@
 # shared with Prometheus, and a data-volume sidekick kept the data. Swarm has no sidekicks,
 # so here the configuration travels in an environment variable that each entrypoint writes
 # out before starting, and the data lives in named volumes. Scrape targets are found through
-# Swarm DNS (tasks.<stack>_<service>), so scaling or adding hosts needs no change. Swarm
+# Swarm DNS (tasks.<stack>_<service>), so scaling or adding hosts needs no change. As in
+# Rancher 1.5 and later, the file is a Go template: the blackbox exporter is optional. Swarm
 # reads double braces in environment values as its own templates (and Rancher read them as
 # catalog templates), so the alert rules use none.
 version: '2'
@@ -38,6 +39,7 @@ services:
             dns_sd_configs: [{names: [tasks.${stack_name}_pushgateway], type: A, port: 9091}]
           - job_name: alertmanager
             dns_sd_configs: [{names: [tasks.${stack_name}_alertmanager], type: A, port: 9093}]
+{{- if eq .Values.blackbox_enabled "true" }}
           - job_name: blackbox
             metrics_path: /probe
             params: {module: [http_2xx]}
@@ -46,6 +48,7 @@ services:
               - {source_labels: [__address__], target_label: __param_target}
               - {source_labels: [__param_target], target_label: instance}
               - {target_label: __address__, replacement: 'blackbox-exporter:9115'}
+{{- end }}
       PROMETHEUS_RULES: |
         groups:
           - name: paddock
@@ -80,6 +83,7 @@ services:
   pushgateway:
     image: prom/pushgateway:v1.5.1
     entrypoint: ["/bin/pushgateway"]
+{{- if eq .Values.blackbox_enabled "true" }}
   blackbox-exporter:
     image: prom/blackbox-exporter:v0.23.0
     entrypoint: ["/bin/sh", "-c"]
@@ -91,6 +95,7 @@ services:
       BLACKBOX_CONFIG: |
         modules:
           http_2xx: {prober: http, timeout: 5s, http: {preferred_ip_protocol: ip4}}
+{{- end }}
   prometheus-lb:
     image: rancher/lb-service-haproxy:v0.7.15
     ports:
