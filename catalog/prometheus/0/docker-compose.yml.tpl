@@ -28,17 +28,17 @@ services:
         rule_files: [/prometheus/rules.yml]
         alerting:
           alertmanagers:
-            - dns_sd_configs: [{names: [tasks.${stack_name}_alertmanager], type: A, port: 9093}]
+            - dns_sd_configs: [{names: [tasks.${stack_name}_alertmanager], type: A, refresh_interval: 10s, port: 9093}]
         scrape_configs:
           - job_name: prometheus
             static_configs: [{targets: ['localhost:9090']}]
           - job_name: node
-            dns_sd_configs: [{names: [tasks.${stack_name}_node-exporter], type: A, port: 9100}]
+            dns_sd_configs: [{names: [tasks.${stack_name}_node-exporter], type: A, refresh_interval: 10s, port: 9100}]
           - job_name: pushgateway
             honor_labels: true
-            dns_sd_configs: [{names: [tasks.${stack_name}_pushgateway], type: A, port: 9091}]
+            dns_sd_configs: [{names: [tasks.${stack_name}_pushgateway], type: A, refresh_interval: 10s, port: 9091}]
           - job_name: alertmanager
-            dns_sd_configs: [{names: [tasks.${stack_name}_alertmanager], type: A, port: 9093}]
+            dns_sd_configs: [{names: [tasks.${stack_name}_alertmanager], type: A, refresh_interval: 10s, port: 9093}]
 {{- if eq .Values.blackbox_enabled "true" }}
           - job_name: blackbox
             metrics_path: /probe

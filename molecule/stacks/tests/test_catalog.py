@@ -202,18 +202,21 @@ def test_prometheus_finds_every_host_and_its_companions_through_swarm_dns():
                                             "node-exporter | wc -l")
     assert {host: int(count) for host, count in tasks.items()} == {"st01": 1, "st02": 1, "st03": 1}
 
+    jobs = {"node", "prometheus", "pushgateway", "alertmanager", "blackbox"}
+
     def healthy_targets():
+        # Every job found (a task that starts late is found at the next DNS refresh) and up.
         data = prometheus("/api/v1/targets")
         if not data:
             return None
         up = {}
         for target in data["activeTargets"]:
             up.setdefault(target["labels"]["job"], []).append(target["health"])
-        return up if len(up.get("node", [])) == 3 and all(h == ["up"] * len(h) for h in up.values()) else None
+        return up if set(up) == jobs and len(up["node"]) == 3 and all(h == ["up"] * len(h)
+                                                                       for h in up.values()) else None
 
     up = wait_for(healthy_targets, timeout=120, interval=2)
     assert up, prometheus("/api/v1/targets")
-    assert set(up) == {"node", "prometheus", "pushgateway", "alertmanager", "blackbox"}
     # A metric pushed through the load balancer's Pushgateway port is scraped into Prometheus.
     status, _body = http(f"http://{LB_HOST}:9091/metrics/job/paddock_test", data=b"paddock_catalog_test 42\n")
     assert status == 200
