@@ -18,6 +18,7 @@ supported, never with a silently different file.
 from __future__ import annotations
 
 import base64
+import inspect
 import json
 import math
 import re
@@ -649,13 +650,16 @@ def _call(name, operands, piped, has_piped, dot, state, line):
                 return result
         return result
     args = [_term(o, dot, state, line) for o in operands] + ([piped] if has_piped else [])
+    function = FUNCTIONS[name]
     try:
-        return FUNCTIONS[name](*args)
-    except _Fail as exc:
-        raise TemplateError(line, f"error calling {name}: {exc}") from None
+        inspect.signature(function).bind(*args)
     except TypeError:
         raise TemplateError(line, f"wrong number of args for {name}: got {len(args)}") from None
-    except (ValueError, AttributeError, IndexError, KeyError) as exc:
+    try:
+        return function(*args)
+    except _Fail as exc:
+        raise TemplateError(line, f"error calling {name}: {exc}") from None
+    except (TypeError, ValueError, AttributeError, IndexError, KeyError) as exc:
         raise TemplateError(line, f"error calling {name}: {exc}") from None
 
 

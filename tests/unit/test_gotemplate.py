@@ -85,6 +85,8 @@ ERRORS = [
     ("{{/* open }}", "line 1: unclosed comment"),
     ("{{ index (list 1) 3 }}", "line 1: error calling index: index out of range: 3"),
     ("{{ range 1.5 }}{{ end }}", "line 1: range can't iterate over 1.5"),
+    ("{{ upper }}", "line 1: wrong number of args for upper: got 0"),
+    ("{{ has 1 2 }}", "line 1: error calling has: argument of type 'int' is not iterable"),
 ]
 
 
