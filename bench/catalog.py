@@ -20,7 +20,9 @@ import time
 import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ENV = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"))
+# ansible-playbook from the same virtualenv as this interpreter (.venv/bin/python bench/...).
+ENV = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
+           PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
 INVENTORY = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "inventory")
 LB_HOST = "10.3.0.5"
 SSH = ["ssh", "-i", os.path.expanduser("~/.paddock/paddock-lab/ansible"), "-o", "IdentitiesOnly=yes",

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -52,7 +53,8 @@ def latency(target):
 
 def main():
     subprocess.run(["ansible-playbook", "-i", os.path.join(ROOT, "inventory"), "site.yml"], cwd=ROOT, check=True,
-                   capture_output=True, env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg")))
+                   capture_output=True, env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
+                                               PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]))
     for host in ("paddock02", "paddock03"):
         image(host)
     ssh("paddock01", "docker network inspect bench-overlay >/dev/null 2>&1 || "
