@@ -149,7 +149,8 @@ class Version:
             if self.rancher_template is not None:
                 # The questions are read with every answer empty; the file is rendered again
                 # with the real answers when the entry is launched.
-                self.rancher, problem = _render_yaml(self.rancher_template, {}, _rel(self.rancher_path), {})
+                self.rancher, problem = _render_yaml(self.rancher_template, {}, _rel(self.rancher_path),
+                                                     {"Name": "", "Version": ""})
             elif not problem:
                 self.rancher, problem = load_yaml(self.rancher_path, _rel(self.rancher_path))
             if problem:
