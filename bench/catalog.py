@@ -18,11 +18,8 @@ import tempfile
 import time
 
 import yaml
+from _lab import ENV, ROOT
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# ansible-playbook from the same virtualenv as this interpreter (.venv/bin/python bench/...).
-ENV = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
-           PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
 INVENTORY = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "inventory")
 LB_HOST = "10.3.0.5"
 SSH = ["ssh", "-i", os.path.expanduser("~/.paddock/paddock-lab/ansible"), "-o", "IdentitiesOnly=yes",

@@ -11,10 +11,10 @@ import json
 import os
 import re
 import subprocess
-import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from _lab import ENV, ROOT
+
 KEY = os.path.expanduser("~/.paddock/paddock-lab/ansible")
 KNOWN = os.path.expanduser("~/.paddock/paddock-lab/known_hosts")
 HOSTS = {"paddock01": "10.3.0.4", "paddock02": "10.3.0.5", "paddock03": "10.3.0.7"}
@@ -53,8 +53,7 @@ def latency(target):
 
 def main():
     subprocess.run(["ansible-playbook", "-i", os.path.join(ROOT, "inventory"), "site.yml"], cwd=ROOT, check=True,
-                   capture_output=True, env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
-                                               PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]))
+                   capture_output=True, env=ENV)
     for host in ("paddock02", "paddock03"):
         image(host)
     ssh("paddock01", "docker network inspect bench-overlay >/dev/null 2>&1 || "

@@ -17,10 +17,8 @@ import sys
 import time
 import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# ansible-playbook from the same virtualenv as this interpreter (.venv/bin/python bench/...).
-ENV = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
-           PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+from _lab import ENV, ROOT
+
 INVENTORY = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "inventory")
 LB_HOST = "10.3.0.5"
 MANAGER = "10.3.0.4"

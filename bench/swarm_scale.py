@@ -12,17 +12,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 
 import yaml
+from _lab import ENV, ROOT
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LAB = "paddock-bench-swarm"
-# ansible-playbook from the same virtualenv as this interpreter (.venv/bin/python bench/...).
-ENV = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
-           PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
 
 
 def inventory(managers, workers):
