@@ -40,6 +40,7 @@ from ansible_collections.paddock.platform.plugins.module_utils._semver import ra
 from ansible_collections.paddock.platform.plugins.module_utils._yaml_file import first_file
 from ansible_collections.paddock.platform.plugins.module_utils._yaml_file import load as load_yaml
 from ansible_collections.paddock.platform.plugins.module_utils._yaml_file import parse as parse_yaml
+from ansible_collections.paddock.platform.plugins.module_utils._yaml_file import read as read_file
 
 TYPES = ("string", "int", "boolean", "enum", "password", "multiline", "service", "certificate")
 QUESTION_KEYS = ("variable", "label", "description", "type", "required", "default", "group", "min_length",
@@ -137,24 +138,16 @@ class Version:
         if self.compose_path is None:
             self.errors.append(f"{_rel(self.directory)}: no docker-compose.yml")
             return self
-        self.compose_template, problem = _template_of(self.compose_path)
-        if problem:
-            self.errors.append(problem)
-        elif self.compose_template is None:
-            self.compose, problem = load_yaml(self.compose_path, _rel(self.compose_path))
-            if problem:
-                self.errors.append(problem)
+        self.compose, self.compose_template, problem = _read(self.compose_path)
+        self.errors += [problem] if problem else []
         if self.rancher_path:
-            self.rancher_template, problem = _template_of(self.rancher_path)
-            if self.rancher_template is not None:
+            self.rancher, self.rancher_template, problem = _read(self.rancher_path)
+            if self.rancher_template is not None and not problem:
                 # The questions are read with every answer empty; the file is rendered again
                 # with the real answers when the entry is launched.
                 self.rancher, problem = _render_yaml(self.rancher_template, {}, _rel(self.rancher_path),
                                                      {"Name": "", "Version": ""})
-            elif not problem:
-                self.rancher, problem = load_yaml(self.rancher_path, _rel(self.rancher_path))
-            if problem:
-                self.errors.append(problem)
+            self.errors += [problem] if problem else []
         meta, where = catalog_section(self.rancher)
         self.meta, self.meta_path = (meta or {}), (where or [".catalog"])
         self.errors += question_errors(self)
@@ -166,20 +159,21 @@ class Version:
         return self
 
 
-def _template_of(path):
-    """(text, problem): the file's text when it has Go template actions (checked), else None."""
-    try:
-        with open(path) as handle:
-            text = handle.read()
-    except OSError as exc:
-        return None, f"{_rel(path)}: {exc.strerror}"
+def _read(path):
+    """(document, template, problem) of a compose file, read once: a file with Go template
+    actions is checked and kept as text (template), any other is parsed as YAML (document)."""
+    shown = _rel(path)
+    text, problem = read_file(path, shown)
+    if problem:
+        return None, None, problem
     if not templated(text):
-        return None, None
+        document, problem = parse_yaml(text, shown)
+        return document, None, problem
     try:
         parse(text)
     except TemplateError as exc:
-        return None, f"{_rel(path)}: {exc} (a file that is not a template starts with '# notemplating')"
-    return text, None
+        return None, None, f"{shown}: {exc} (a file that is not a template starts with '# notemplating')"
+    return None, text, None
 
 
 def _render_yaml(text, values, shown, stack):

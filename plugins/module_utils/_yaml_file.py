@@ -19,15 +19,21 @@ def first_file(directory, names):
     return None
 
 
-def load(path, shown):
-    """(document, problem): the parsed file, or why it could not be read, prefixed with ``shown``."""
+def read(path, shown):
+    """(text, problem): the file's text, or why it could not be read, prefixed with ``shown``."""
     try:
         with open(path) as handle:
-            return parse(handle.read(), shown)
+            return handle.read(), None
     except FileNotFoundError:
         return None, f"{shown}: file not found"
     except IsADirectoryError:
         return None, f"{shown}: is a directory, not a file"
+
+
+def load(path, shown):
+    """(document, problem): the parsed file, or why it could not be read, prefixed with ``shown``."""
+    text, problem = read(path, shown)
+    return (None, problem) if problem else parse(text, shown)
 
 
 def parse(text, shown, what=""):
