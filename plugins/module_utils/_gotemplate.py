@@ -161,24 +161,25 @@ def _parse_pipeline(tokens, line, allow_two=False):
     for name in names:
         if "." in name:
             raise TemplateError(line, f"cannot declare {name}")
-    commands, operands, depth_stack = [], [], []
-    current = operands
-    for kind, value in tokens[index:]:
-        if (kind, value) == ("punct", "("):
-            group = []
-            current.append(("group", group))
-            depth_stack.append(current)
-            current = group
-        elif (kind, value) == ("punct", ")"):
-            if not depth_stack:
-                raise TemplateError(line, "unexpected right paren")
-            current = depth_stack.pop()
-        elif kind in ("declare", "assign") or (kind, value) == ("punct", ","):
+    commands, operands, body, i = [], [], tokens[index:], 0
+    while i < len(body):
+        kind, value = body[i]
+        if (kind, value) == ("punct", "("):  # a parenthesised pipeline: up to its matching paren
+            depth, end = 1, i + 1
+            while end < len(body) and depth:
+                depth += {("punct", "("): 1, ("punct", ")"): -1}.get(body[end], 0)
+                end += 1
+            if depth:
+                raise TemplateError(line, "unclosed left paren")
+            operands.append(("pipeline", _parse_pipeline(body[i + 1:end - 1], line)))
+            i = end
+            continue
+        if (kind, value) == ("punct", ")"):
+            raise TemplateError(line, "unexpected right paren")
+        if kind in ("declare", "assign") or (kind, value) == ("punct", ","):
             raise TemplateError(line, f"unexpected {value!r} in command")
-        else:
-            current.append((kind, value))
-    if depth_stack:
-        raise TemplateError(line, "unclosed left paren")
+        operands.append((kind, value))
+        i += 1
     for command in _split_pipes(operands, line):
         commands.append([_operand(o, line) for o in command])
     if not commands:
@@ -205,25 +206,12 @@ def _split_pipes(operands, line):
 
 def _operand(operand, line):
     kind, value = operand
-    if kind == "group":
-        return ("pipeline", _parse_pipeline(_flatten(value), line))
     if kind == "ident":
         if value not in FUNCTIONS:
             raise TemplateError(line, f'function "{value}" not defined' + (
                 "" if value not in _UNSUPPORTED_KEYWORDS else f" ({value} is not supported by Paddock)"))
         return ("function", value)
     return (kind, value)
-
-
-def _flatten(group):
-    """Tokens of a parenthesised group back in order (groups inside it stay marked)."""
-    out = []
-    for kind, value in group:
-        if kind == "group":
-            out += [("punct", "(")] + _flatten(value) + [("punct", ")")]
-        else:
-            out.append((kind, value))
-    return out
 
 
 _UNSUPPORTED_KEYWORDS = ("define", "template", "block", "break", "continue")
@@ -663,7 +651,8 @@ def _call(name, operands, piped, has_piped, dot, state, line):
         raise TemplateError(line, f"error calling {name}: {exc}") from None
 
 
-def _pipeline(pipeline, dot, state):
+def _pipeline(pipeline, dot, state, declare=True):
+    """The pipeline's value; with ``declare``, its $variable (if any) is set too."""
     value, has_value = None, False
     for command in pipeline.commands:
         head = command[0]
@@ -674,6 +663,8 @@ def _pipeline(pipeline, dot, state):
                 raise TemplateError(pipeline.line, f"can't give argument to non-function {_shown(head)}")
             value = _term(head, dot, state, pipeline.line)
         has_value = True
+    if not declare:
+        return value
     if pipeline.declare == "declare" and len(pipeline.names) == 1:
         state.scopes[-1][pipeline.names[0]] = value
     elif pipeline.declare == "assign":
@@ -703,12 +694,8 @@ def _block(node, dot, state, out):
     try:
         if node["kind"] == "range":
             pipeline, body = node["branches"][0]
-            names, pipeline.names, declare = pipeline.names, [], pipeline.declare
-            pipeline.declare = None
-            try:
-                items = _pipeline(pipeline, dot, state)
-            finally:
-                pipeline.names, pipeline.declare = names, declare
+            names = pipeline.names  # bound to each element below, not to the collection
+            items = _pipeline(pipeline, dot, state, declare=False)
             if isinstance(items, dict):
                 pairs = sorted(items.items())
             elif isinstance(items, (list, tuple)):
