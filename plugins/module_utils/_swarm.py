@@ -36,6 +36,9 @@ def inventory_errors(hosts):
                           f"got '{host.get('state')}'")
         if host.get("addr") is not None and not _is_ip(host["addr"]):
             errors.append(f"{where}: swarm_advertise_addr: '{host['addr']}' is not an IP address")
+        if host.get("listen_addr") not in (None, "") and not _is_ip(host["listen_addr"]):
+            errors.append(f"{where}: swarm_listen_addr: '{host['listen_addr']}' is not an IP address (the port "
+                          "is always 2377)")
         if not isinstance(host.get("labels", {}), dict):
             errors.append(f"{where}: swarm_labels: must be a mapping of label to value")
     errors += _duplicate_addresses(hosts)
@@ -254,6 +257,7 @@ def describe_hosts(names, hostvars, info_var="swarm_docker_info"):
             "want": ROLE_GROUPS[groups[0]] if groups else None,
             "state": variables.get("node_state", "present"),
             "addr": advertise_address(variables),
+            "listen_addr": variables.get("swarm_listen_addr"),
             "labels": variables.get("swarm_labels", {}),
             "inventory_file": variables.get("inventory_file"),
             "info": info,

@@ -60,6 +60,12 @@ class TestInventory:
         assert inventory_errors([host("m1", addr="10.0.0.9"), host("w2", "worker", addr="10.0.0.9")]) == [
             "inv/hosts.yml: host w2: advertise address 10.0.0.9 is also the advertise address of m1"]
 
+    def test_a_listen_address_that_is_not_an_ip_address_is_refused(self):
+        assert inventory_errors([{**host("m1"), "listen_addr": "0.0.0.0:2377"},
+                                 {**host("w2", "worker"), "listen_addr": "0.0.0.0"}]) == [
+            "inv/hosts.yml: host m1: swarm_listen_addr: '0.0.0.0:2377' is not an IP address (the port is always "
+            "2377)"]
+
     def test_hosts_in_no_swarm_group_are_plain_docker_hosts(self):
         assert inventory_errors([host("d1", want=None, groups=[])]) == []
 
