@@ -2,39 +2,46 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 #
 # Note that this module util is **PRIVATE** to the collection.
-"""Parse a role's read-only probe of a host.
+"""What roles hand paddock.platform.host_probe, and what they read from its answer.
 
-Roles read a host's state in one command so that a converged host costs one round trip;
-the trusted modules (copy, apt, service) then run only where the state differs. The probe
-prints one fact per line:
-
-  file <path> <mode> <sha1>
-  pkg <name> <version> <status>        (dpkg-query; status "installed" counts)
-  systemd <unit> <active> <enabled>    (systemctl is-active / is-enabled)
-  pidfile <name> <rc>                  (start-stop-daemon --status; 0 = running)
+Roles read a host's state in one round trip (plugins/modules/host_probe.py) so that a
+converged host costs one probe; the trusted modules (copy, apt, service) then run only where
+the state differs.
 """
 
 from __future__ import annotations
 
+import hashlib
 
-def parse_probe(lines):
-    state = {"files": {}, "packages": {}, "systemd": None, "pidfiles": {}}
-    for line in lines:
-        kind, _, rest = line.partition(" ")
-        fields = rest.split()
-        if kind == "file" and len(fields) == 3:
-            state["files"][fields[0]] = f"{fields[1]} {fields[2]}"
-        elif kind == "pkg" and len(fields) == 3 and fields[2] == "installed":
-            state["packages"][fields[0]] = fields[1]
-        elif kind == "systemd" and fields:
-            state["systemd"] = state["systemd"] or {}
-            state["systemd"][fields[0]] = {"active": fields[1:2] == ["active"], "enabled": fields[2:3] == ["enabled"]}
-        elif kind == "pidfile" and len(fields) == 2:
-            state["pidfiles"][fields[0]] = fields[1] == "0"
-    return state
+
+def file_digests(files):
+    """``{path: {content, mode[, owner, group]}}`` as the probe wants it: the content's SHA-1 instead."""
+    out = {}
+    for path, wanted in (files or {}).items():
+        digest = {key: value for key, value in wanted.items() if key in ("mode", "owner", "group")}
+        digest["sha1"] = hashlib.sha1(str(wanted["content"]).encode()).hexdigest()
+        out[path] = digest
+    return out
+
+
+def files_differ(files, found):
+    """The paths of ``{path: {content, mode[, owner, group]}}`` that the probe's ``files`` lack.
+
+    For a role whose wanted content depends on another fact of the same probe, so the probe
+    reads the files (null) and the comparison happens here, on the controller."""
+    wanted = file_digests(files)
+    return [path for path in wanted if differs((found or {}).get(path), wanted[path])]
+
+
+def differs(found, wanted):
+    """Whether a file the probe read (mode, owner, group, sha1) lacks what is wanted."""
+    if found is None:
+        return True
+    expected = dict(wanted, mode=f"{int(str(wanted['mode']), 8):04o}") if "mode" in wanted else wanted
+    return any(found.get(key) != value for key, value in expected.items())
 
 
 def running_at_boot(state, unit):
     """systemd reports the unit active and enabled. False without systemd (the service module decides)."""
-    unit_state = (state.get("systemd") or {}).get(unit) or {}
+    unit_state = (state.get("units") or {}).get(unit) or {}
     return bool(unit_state.get("active") and unit_state.get("enabled"))

@@ -1,0 +1,109 @@
+"""The environment's PKI on the controller: what is issued, kept and renewed, and check mode."""
+
+import datetime
+import os
+import stat
+
+from cryptography import x509
+
+from ansible_collections.paddock.platform.plugins.action.pki import Environment
+from ansible_collections.paddock.platform.plugins.module_utils import _pki as pki
+
+HOSTS = [{"name": "node1", "names": ["DNS:node1", "IP:192.0.2.10"]}]
+USERS = [{"name": "alice", "role": "admin"}, {"name": "bob", "role": "read-only"}]
+
+
+def arguments(root, **extra):
+    return dict({"dir": str(root), "environment": "test", "ca_days": 3650, "server_days": 825, "user_days": 365,
+                 "renew_days": 30, "hosts": HOSTS, "users": USERS}, **extra)
+
+
+def converge(root, check=False, **extra):
+    environment = Environment(arguments(root, **extra), check)
+    renewed, gone = environment.run()
+    return environment, renewed, gone
+
+
+def certificate(path):
+    with open(path, "rb") as handle:
+        return x509.load_pem_x509_certificate(handle.read())
+
+
+def test_a_first_run_makes_the_ca_every_engine_and_user_with_private_keys_0600(tmp_path):
+    environment, renewed, _ = converge(tmp_path)
+    assert set(environment.issued) == {"CA", "node1", "alice", "bob"}
+    assert renewed == {"alice", "bob"}
+    assert stat.S_IMODE(os.stat(tmp_path / "ca-key.pem").st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(tmp_path / "hosts" / "node1" / "key.pem").st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(tmp_path).st_mode) == 0o700
+    server = certificate(tmp_path / "hosts" / "node1" / "cert.pem")
+    names = server.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert {str(n.value) for n in names} == {"node1", "192.0.2.10"}
+    assert (tmp_path / "users" / "bob" / "ca.pem").read_bytes() == (tmp_path / "ca.pem").read_bytes()
+
+
+def test_a_second_run_changes_nothing_and_keeps_every_certificate(tmp_path):
+    converge(tmp_path)
+    before = (tmp_path / "hosts" / "node1" / "cert.pem").read_bytes()
+    environment, renewed, gone = converge(tmp_path)
+    assert (environment.changes, environment.issued, renewed, gone) == ([], {}, set(), [])
+    assert (tmp_path / "hosts" / "node1" / "cert.pem").read_bytes() == before
+
+
+def test_check_mode_reports_what_it_would_issue_and_writes_nothing(tmp_path):
+    environment, _, _ = converge(tmp_path / "pki", check=True)
+    assert "CA" in environment.issued and environment.changes
+    assert not (tmp_path / "pki").exists()
+
+
+def test_a_new_address_issues_that_engine_again_on_its_old_key(tmp_path):
+    converge(tmp_path)
+    key = (tmp_path / "hosts" / "node1" / "key.pem").read_bytes()
+    moved = [{"name": "node1", "names": ["DNS:node1", "IP:192.0.2.99"]}]
+    environment, _, _ = converge(tmp_path, hosts=moved)
+    assert environment.issued == {"node1": "subject alternative names changed"}
+    assert (tmp_path / "hosts" / "node1" / "key.pem").read_bytes() == key
+
+
+def test_a_certificate_expiring_within_the_threshold_is_renewed(tmp_path):
+    converge(tmp_path, user_days=20)
+    environment, renewed, _ = converge(tmp_path)
+    assert environment.issued == {"alice": "expires in 19 days (renewed 30 days ahead)",
+                                  "bob": "expires in 19 days (renewed 30 days ahead)"}
+    assert renewed == {"alice", "bob"}
+    left = certificate(tmp_path / "users" / "alice" / "cert.pem").not_valid_after_utc - pki.now()
+    assert left > datetime.timedelta(days=360)
+
+
+def test_a_new_ca_issues_everything_again_and_refreshes_the_bundles(tmp_path):
+    converge(tmp_path)
+    os.unlink(tmp_path / "ca-key.pem")
+    environment, renewed, _ = converge(tmp_path)
+    assert environment.issued == {"CA": "no CA key", "node1": "not signed by the environment's CA",
+                                  "alice": "not signed by the environment's CA",
+                                  "bob": "not signed by the environment's CA"}
+    assert renewed == {"alice", "bob"}
+
+
+def test_a_user_no_longer_listed_loses_the_bundle(tmp_path):
+    converge(tmp_path)
+    environment, _, gone = converge(tmp_path, users=USERS[:1])
+    assert gone == ["bob"] and not (tmp_path / "users" / "bob").exists()
+    assert "bundle of bob removed" in environment.changes
+
+
+def test_a_key_made_readable_by_others_is_set_back_to_0600(tmp_path):
+    converge(tmp_path)
+    os.chmod(tmp_path / "users" / "alice" / "key.pem", 0o644)
+    environment, _, _ = converge(tmp_path)
+    assert environment.changes == ["key of alice"] and environment.issued == {}
+    assert stat.S_IMODE(os.stat(tmp_path / "users" / "alice" / "key.pem").st_mode) == 0o600
+
+
+def test_a_supplied_ca_is_used_and_its_key_never_written(tmp_path):
+    key, cert = pki.make_ca("vault", 3650)
+    supplied = {"ca_cert": pki.cert_pem(cert).decode(), "ca_key": pki.key_pem(key).decode()}
+    environment, _, _ = converge(tmp_path, **supplied)
+    assert not (tmp_path / "ca-key.pem").exists()
+    assert certificate(tmp_path / "hosts" / "node1" / "cert.pem").issuer == cert.subject
+    assert "CA" not in environment.issued
