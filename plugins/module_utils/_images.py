@@ -1,0 +1,91 @@
+# Copyright: Paddock contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# Note that this module util is **PRIVATE** to the collection.
+"""The images the platform builds, decided on the controller where their contexts live.
+
+Each image's context (its files and build arguments) is hashed here; the builder labels the
+image with that digest, so a context that did not change is neither copied nor built again.
+An image marked ``on_demand`` is built only when a stack being deployed runs it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+KEYS = {"name", "tag", "build", "args", "on_demand"}
+
+
+def context_dir(item, base_dir):
+    build = str(item["build"])
+    return build if os.path.isabs(build) else os.path.normpath(os.path.join(base_dir, build))
+
+
+def context_digest(directory, args):
+    """SHA-256 (32 hex digits) of the build arguments and every file of the context, by relative path."""
+    digest = hashlib.sha256(json.dumps(args or {}, sort_keys=True).encode())
+    for base, dirs, files in sorted(os.walk(directory)):
+        dirs.sort()
+        for name in sorted(files):
+            path = os.path.join(base, name)
+            digest.update(os.path.relpath(path, directory).encode() + b"\0")
+            with open(path, "rb") as handle:
+                digest.update(hashlib.sha256(handle.read()).digest())
+    return digest.hexdigest()[:32]
+
+
+def errors(images, base_dir, variable="paddock_images"):
+    """Every problem of the images list, as ``inventory: paddock_images[i].key: problem``."""
+    if images is None:
+        return []
+    if not isinstance(images, list):
+        return [f"inventory: {variable}: must be a list of images (name, tag, build)"]
+    problems, seen = [], {}
+    for index, item in enumerate(images):
+        where = f"inventory: {variable}[{index}]"
+        if not isinstance(item, dict):
+            problems.append(f"{where}: must be a mapping with name, tag and build")
+            continue
+        problems += [f"{where}.{key}: unknown key (known: {', '.join(sorted(KEYS))})"
+                     for key in sorted(set(item) - KEYS)]
+        problems += [f"{where}.{key}: must be set" for key in ("name", "tag", "build") if not item.get(key)]
+        if item.get("build") and not os.path.isdir(context_dir(item, base_dir)):
+            problems.append(f"{where}.build: no such directory: {context_dir(item, base_dir)}")
+        if not isinstance(item.get("args", {}), dict):
+            problems.append(f"{where}.args: must be a mapping of build arguments")
+        if not isinstance(item.get("on_demand", False), bool):
+            problems.append(f"{where}.on_demand: must be a boolean")
+        ref = f"{item.get('name')}:{item.get('tag')}"
+        if ref in seen:
+            problems.append(f"{where}: {ref} is already listed as {variable}[{seen[ref]}]")
+        seen.setdefault(ref, index)
+    return problems
+
+
+def stack_images(stacks, image_map):
+    """The images that the rendered stacks to deploy run, after the image map."""
+    refs = set()
+    for stack in stacks or []:
+        if stack.get("state") != "present":
+            continue
+        for service in ((stack.get("compose") or {}).get("services") or {}).values():
+            image = (service or {}).get("image")
+            if image:
+                refs.add((image_map or {}).get(image, image))
+    return sorted(refs)
+
+
+def plan(images, base_dir, registry, used):
+    """The images to build: each with its ref in the registry and its context's digest. An
+    ``on_demand`` image is left out unless ``used`` (refs, as stacks run them) names it."""
+    out = []
+    for item in images or []:
+        ref = f"{registry}/{item['name']}:{item['tag']}"
+        if item.get("on_demand") and ref not in (used or []):
+            continue
+        directory = context_dir(item, base_dir)
+        out.append({"name": item["name"], "tag": str(item["tag"]), "ref": ref, "dir": directory,
+                    "args": item.get("args") or {}, "context": context_digest(directory, item.get("args"))})
+    return out
