@@ -25,6 +25,26 @@ def playbook(inventory, *args, timeout=1200):
                           capture_output=True, text=True, timeout=timeout)
 
 
+def playbook_recording_ssh(inventory, *args, timeout=600):
+    """Run a playbook whose every SSH connection is recorded and refused; return (run, hosts it tried).
+
+    For bad input: a run that stops before any host is touched never calls ssh at all."""
+    record = tempfile.mkdtemp(prefix="paddock-ssh-")
+    ssh = os.path.join(record, "ssh")
+    with open(ssh, "w") as handle:  # the last argument before the command is the host
+        handle.write(f'#!/bin/sh\necho "$*" >> {record}/calls\nexit 255\n')
+    os.chmod(ssh, 0o755)
+    env = dict(environment(), ANSIBLE_SSH_EXECUTABLE=ssh)
+    run = subprocess.run(["ansible-playbook", "-i", inventory, *args], cwd=PROJECT, env=env,
+                         capture_output=True, text=True, timeout=timeout)
+    calls = []
+    if os.path.exists(os.path.join(record, "calls")):
+        with open(os.path.join(record, "calls")) as handle:
+            calls = handle.read().splitlines()
+    shutil.rmtree(record)
+    return run, calls
+
+
 def on_hosts(inventory, pattern, command):
     """Run a shell command on hosts through Ansible; return {host: stdout} (fails the test on error)."""
     env = environment(ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")

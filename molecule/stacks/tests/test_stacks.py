@@ -24,6 +24,7 @@ from labtest import (  # noqa: E402
     on_hosts,
     outer_docker,
     playbook,
+    playbook_recording_ssh,
     recap,
     wait_for,
 )
@@ -184,14 +185,14 @@ def test_a_bad_stack_file_is_refused_before_any_host_changes(case):
     version = "docker service inspect walkthrough_apacz --format '{{.Version.Index}}'"
     before = on_host(INVENTORY, "st01", version)
     try:
-        run = playbook(inventory.dir, os.path.join(PROJECT, "site.yml"))
+        run, ssh_calls = playbook_recording_ssh(inventory.dir, os.path.join(PROJECT, "site.yml"))
     finally:
         inventory.remove()
         shutil.rmtree(stack_dir)
     assert run.returncode != 0
     shown = os.path.relpath(os.path.join(stack_dir, name), PROJECT)
     assert f"stack walkthrough: {shown}: {expected.split(': ', 1)[1]}" in run.stdout, failures(run.stdout)
-    assert all(r["changed"] == 0 for r in recap(run.stdout).values())
+    assert ssh_calls == []  # stopped in validation, before any connection to a host
     assert on_host(INVENTORY, "st01", version) == before
 
 
