@@ -82,7 +82,8 @@ class EditedInventory:
     """A copy of a scenario inventory whose hosts.yml a test edits, as a user edits theirs."""
 
     def __init__(self, source):
-        self.dir = tempfile.mkdtemp(prefix="paddock-inv-")
+        # Beside the scenario's inventory, so that paths relative to it (build contexts) still resolve.
+        self.dir = tempfile.mkdtemp(prefix="paddock-inv-", dir=os.path.dirname(os.path.abspath(source)))
         for name in os.listdir(source):
             path = os.path.join(source, name)
             if name != "hosts.yml":
