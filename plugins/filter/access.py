@@ -44,6 +44,28 @@ def users_errors(users):
     return errors
 
 
+CAPABILITY = re.compile(r"^[A-Z][A-Z_]+$")
+
+
+def member_allow_errors(allow):
+    """Every problem of paddock_member_allow: what members may ask of a host beyond the default."""
+    if allow is None or allow == {}:
+        return []
+    if not isinstance(allow, dict):
+        return ["inventory: paddock_member_allow: must be a mapping with host_paths and capabilities"]
+    errors = [f"inventory: paddock_member_allow.{key}: unknown key (known: capabilities, host_paths)"
+              for key in sorted(set(allow) - {"host_paths", "capabilities"})]
+    for index, path in enumerate(allow.get("host_paths") or []):
+        if not isinstance(path, str) or not path.startswith("/") or os.path.normpath(path) in ("/", "//"):
+            errors.append(f"inventory: paddock_member_allow.host_paths[{index}]: must be an absolute path "
+                          f"other than /, got {path!r}")
+    for index, name in enumerate(allow.get("capabilities") or []):
+        if not isinstance(name, str) or not CAPABILITY.match(name) or name.startswith("CAP_"):
+            errors.append(f"inventory: paddock_member_allow.capabilities[{index}]: must be a capability name "
+                          f"such as NET_ADMIN, got {name!r}")
+    return errors
+
+
 def users_access(users, pki_dir):
     """Per user, what the engines' authorization plugin needs: the role and the SHA-256
     fingerprint of the certificate issued to the user (read on the controller)."""
@@ -60,4 +82,5 @@ def users_access(users, pki_dir):
 
 class FilterModule:
     def filters(self):
-        return {"paddock_users_errors": users_errors, "paddock_users_access": users_access}
+        return {"paddock_users_errors": users_errors, "paddock_users_access": users_access,
+                "paddock_member_allow_errors": member_allow_errors}

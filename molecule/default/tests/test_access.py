@@ -1,6 +1,8 @@
 """Access control as a user meets it: the engines' TLS API, users' certificates and roles, SSH keys."""
 
 import datetime
+import http.client
+import json
 import os
 import shutil
 import socket
@@ -16,7 +18,16 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
-from labtest import PROJECT, EditedInventory, failures, playbook  # noqa: E402
+from labtest import (  # noqa: E402
+    PROJECT,
+    TEST_IMAGE,
+    EditedInventory,
+    build_test_image,
+    failures,
+    on_host,
+    playbook,
+    wait_for,
+)
 
 SCENARIO = os.environ.get("MOLECULE_SCENARIO_DIRECTORY", os.path.dirname(os.path.dirname(__file__)))
 INVENTORY = os.path.join(SCENARIO, "inventory")
@@ -111,7 +122,98 @@ def test_roles_are_enforced_by_the_authorization_plugin():
     assert member.returncode == 0, member.stderr
     assert docker("carol", "network", "rm", "carol-net").returncode == 0
     demote = docker("carol", "node", "update", "--availability", "active", "mol02")
-    assert "user carol (member) may not POST /v1" in demote.stderr, demote.stderr
+    assert "user carol (member) may not POST /nodes/" in demote.stderr, demote.stderr
+
+
+def raw_request(user, method, target, body=None):
+    """A request exactly as written (no client normalises it) with a user's bundle: (status, text)."""
+    bundle = f"{PKI}/users/{user}"
+    context = ssl.create_default_context(cafile=f"{PKI}/ca.pem")
+    context.check_hostname = False
+    context.load_cert_chain(f"{bundle}/cert.pem", f"{bundle}/key.pem")
+    connection = http.client.HTTPSConnection(MANAGER, 2376, timeout=20, context=context)
+    payload = json.dumps(body).encode() if body is not None else None
+    connection.request(method, target, body=payload, headers={"Content-Type": "application/json"})
+    answer = connection.getresponse()
+    return answer.status, answer.read().decode(errors="replace")
+
+
+def test_read_only_reads_no_join_token_no_files_and_no_container_stream():
+    build_test_image(INVENTORY, "mol01")
+    container = on_host(INVENTORY, "mol01", f"docker run -d --rm {TEST_IMAGE} sleep 300")
+    try:
+        for method, target in [("GET", "/v1.41/swarm"), ("GET", f"/v1.41/containers/{container}/archive?path=/etc"),
+                               ("GET", f"/v1.41/containers/{container}/export"),
+                               ("GET", f"/v1.41/containers/{container}/attach/ws?stdin=1&stream=1"),
+                               ("POST", f"/v1.41/containers/{container}/exec"),
+                               ("GET", f"/v1.41/images/get?names={TEST_IMAGE}")]:
+            status, text = raw_request("bob", method, target, {"Cmd": ["id"]} if method == "POST" else None)
+            assert status == 403 and "user bob (read-only) may not" in text, (method, target, status, text)
+            assert "SWMTKN" not in text
+        assert docker("bob", "service", "ls").returncode == 0
+        assert docker("bob", "container", "inspect", container).returncode == 0  # metadata stays readable
+    finally:
+        on_host(INVENTORY, "mol01", f"docker rm -f {container} >/dev/null")
+
+
+@pytest.mark.parametrize(("args", "refusal"), [
+    (["run", "--rm", "-v", "/:/host", TEST_IMAGE, "true"], "may not bind-mount host path /"),
+    (["run", "--rm", "--privileged", TEST_IMAGE, "true"], "may not run a privileged container"),
+    (["run", "--rm", "--pid", "host", TEST_IMAGE, "true"], "host's namespace (PidMode host)"),
+    (["run", "--rm", "--network", "host", TEST_IMAGE, "true"], "host's namespace (NetworkMode host)"),
+    (["run", "--rm", "--cap-add", "SYS_ADMIN", TEST_IMAGE, "true"], "may not add capabilities SYS_ADMIN"),
+    (["run", "--rm", "--device", "/dev/kmsg", TEST_IMAGE, "true"], "host's devices"),
+    (["service", "create", "--detach", "--name", "escape", "--mode", "global", "--mount",
+      "type=bind,src=/,dst=/host", TEST_IMAGE], "may not bind-mount host path /"),
+    (["service", "create", "--detach", "--name", "escape", "--network", "host", TEST_IMAGE],
+     "may not attach a service to the host's network"),
+], ids=["bind /", "privileged", "pid host", "network host", "cap SYS_ADMIN", "device", "global service bind /",
+        "service on host network"])
+def test_a_member_gets_nothing_that_reaches_the_host(args, refusal):
+    build_test_image(INVENTORY, "paddock")
+    run = docker("carol", *args)
+    assert run.returncode != 0
+    assert f"user carol (member) {refusal}" in run.stderr, run.stderr
+
+
+@pytest.mark.parametrize("target", ["/v1.41/%6Eodes/{node}/update?version={version}",
+                                    "/v1.41/swarm%2Fupdate?version={swarm}",
+                                    "http://mol01:2376/v1.41/nodes/{node}/update?version={version}",
+                                    "/v1.41//services/../nodes/{node}/update?version={version}"])
+def test_a_member_cannot_reach_the_swarm_by_writing_the_path_another_way(target):
+    node = json.loads(on_host(INVENTORY, "mol01", "docker node inspect mol02 --format '{{json .}}'"))
+    swarm = on_host(INVENTORY, "mol01", "docker info --format '{{.Swarm.Cluster.Meta.Version.Index}}'")
+    spec = dict(node["Spec"], Labels={**(node["Spec"].get("Labels") or {}), "pwned": "yes"})
+    status, text = raw_request("carol", "POST", target.format(node=node["ID"], version=node["Version"]["Index"],
+                                                              swarm=swarm), spec)
+    # Refused by the plugin, or (a path with dot segments) redirected by the engine's router unrouted.
+    assert status == 403 and "user carol (member) may not POST" in text or status == 301, (status, text)
+    assert "pwned" not in on_host(INVENTORY, "mol01", "docker node inspect mol02 --format '{{json .Spec.Labels}}'")
+
+
+def test_a_member_deploys_a_stack_with_a_named_volume_scales_it_and_reads_its_logs(tmp_path):
+    build_test_image(INVENTORY, "paddock")
+    compose = tmp_path / "stack.yml"
+    compose.write_text(f"""version: "3.8"
+services:
+  web:
+    image: {TEST_IMAGE}
+    command: ["sh", "-c", "echo started; date > /data/started; sleep 86400"]
+    deploy: {{replicas: 2, endpoint_mode: dnsrr}}
+    volumes: [data:/data]
+volumes:
+  data: {{}}
+""")
+    try:
+        deployed = docker("carol", "stack", "deploy", "-c", str(compose), "carolstack")
+        assert deployed.returncode == 0, deployed.stderr
+        scaled = docker("carol", "service", "scale", "-d", "carolstack_web=3")
+        assert scaled.returncode == 0, scaled.stderr
+        assert wait_for(lambda: "started" in docker("carol", "service", "logs", "carolstack_web").stdout, 60)
+        assert docker("carol", "service", "inspect", "carolstack_web", "--format",
+                      "{{.Spec.Mode.Replicated.Replicas}}").stdout.strip() == "3"
+    finally:
+        docker("carol", "stack", "rm", "carolstack")
 
 
 def test_every_engine_serves_only_tls_on_2376_and_nothing_on_2375():

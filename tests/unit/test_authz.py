@@ -1,0 +1,336 @@
+"""paddock-authz, the engines' authorization plugin: a table of requests by role, with the verdict.
+
+Each row is (role, method, raw request target, body, expected): None when the request is
+allowed, else a piece of the refusal the user reads.
+"""
+
+import base64
+import hashlib
+import importlib.machinery
+import importlib.util
+import json
+import os
+
+import pytest
+
+PLUGIN = os.path.join(os.path.dirname(__file__), "..", "..", "roles", "docker", "files", "paddock-authz")
+_loader = importlib.machinery.SourceFileLoader("paddock_authz", PLUGIN)
+authz = importlib.util.module_from_spec(importlib.util.spec_from_loader("paddock_authz", _loader))
+_loader.exec_module(authz)
+
+CERT = {"admin": "alice", "member": "carol", "read-only": "bob"}
+DER = b"a certificate, as DER"
+FINGERPRINT = hashlib.sha256(DER).hexdigest()
+PEM = f"-----BEGIN CERTIFICATE-----\n{base64.b64encode(DER).decode()}\n-----END CERTIFICATE-----\n"
+HOST_NETWORK = "f" * 64
+SWARM_HOST_NETWORK = "1bgv7vd5zvcnwedy7aftyv1wq"
+V = "/v1.41"
+
+
+class Policy:
+    def __init__(self, allow=None):
+        self.data = {"users": {user: {"role": role, "fingerprints": [FINGERPRINT]} for role, user in CERT.items()},
+                     "member_allow": allow or {}}
+
+    def roles(self):
+        return self.data["users"]
+
+    def read(self):
+        return self.data
+
+
+def request(role, method, uri, body=None):
+    out = {"User": CERT[role], "RequestMethod": method, "RequestUri": uri,
+           "RequestPeerCertificates": [base64.b64encode(PEM.encode()).decode()]}
+    if body is not None:
+        out["RequestBody"] = base64.b64encode(json.dumps(body).encode()).decode()
+    return out
+
+
+def verdict(role, method, uri, body=None, allow=None, containers=None):
+    req = request(role, method, uri, body)
+    policy = Policy(allow)
+    entry = policy.roles()[CERT[role]]
+    if entry["role"] == "admin":
+        return None
+    inspect = (containers or {}).get
+    try:
+        why = authz.role_refusal(entry["role"], method, uri, req, policy.read()["member_allow"],
+                                 frozenset({HOST_NETWORK, SWARM_HOST_NETWORK}), inspect=inspect)
+    except authz.Refused as exc:
+        why = str(exc)
+    return why
+
+
+READ_ONLY_ALLOWED = [
+    ("GET", "/_ping"), ("HEAD", "/_ping"), ("GET", f"{V}/version"), ("GET", f"{V}/info"), ("GET", f"{V}/events"),
+    ("GET", f"{V}/system/df"), ("GET", f"{V}/containers/json?all=1"), ("GET", f"{V}/containers/abc/json"),
+    ("GET", f"{V}/containers/abc/logs?stdout=1"), ("GET", f"{V}/containers/abc/top"),
+    ("GET", f"{V}/containers/abc/stats?stream=0"), ("GET", f"{V}/images/json"),
+    ("GET", f"{V}/images/10.3.0.4:5000/apacz:1/json"), ("GET", f"{V}/images/debian:bookworm/history"),
+    ("GET", f"{V}/networks"), ("GET", f"{V}/networks/managed"), ("GET", f"{V}/volumes"),
+    ("GET", f"{V}/volumes/data"), ("GET", f"{V}/nodes"), ("GET", f"{V}/nodes/xyz"), ("GET", f"{V}/services"),
+    ("GET", f"{V}/services/web"), ("GET", f"{V}/services/web/logs?stdout=1"), ("GET", f"{V}/tasks"),
+    ("GET", f"{V}/tasks/t1"), ("GET", f"{V}/tasks/t1/logs"), ("GET", f"{V}/secrets"), ("GET", f"{V}/secrets/s1"),
+    ("GET", f"{V}/plugins"), ("GET", "/containers/json"), ("GET", "/v1.24/info"),
+    ("GET", f"{V}/distribution/debian:bookworm/json"),
+]
+READ_ONLY_REFUSED = [
+    ("GET", f"{V}/swarm"), ("GET", f"{V}/swarm/unlockkey"), ("GET", f"{V}/containers/abc/attach/ws?stdin=1&stream=1"),
+    ("POST", f"{V}/containers/abc/attach?stdin=1"), ("POST", f"{V}/containers/abc/exec"),
+    ("POST", f"{V}/exec/e1/start"), ("GET", f"{V}/containers/abc/archive?path=/etc/shadow"),
+    ("HEAD", f"{V}/containers/abc/archive?path=/etc/shadow"), ("PUT", f"{V}/containers/abc/archive?path=/"),
+    ("GET", f"{V}/containers/abc/export"), ("GET", f"{V}/images/get?names=apacz"),
+    ("GET", f"{V}/images/apacz:1/get"), ("GET", f"{V}/configs"), ("GET", f"{V}/configs/c1"),
+    ("POST", f"{V}/containers/create"), ("POST", f"{V}/containers/abc/start"), ("DELETE", f"{V}/containers/abc"),
+    ("POST", f"{V}/networks/create"), ("POST", f"{V}/services/create"), ("POST", f"{V}/services/web/update"),
+    ("POST", f"{V}/nodes/xyz/update"), ("POST", f"{V}/swarm/update"), ("POST", f"{V}/images/create"),
+    ("POST", f"{V}/build"), ("DELETE", f"{V}/images/apacz:1"), ("POST", f"{V}/volumes/create"),
+    ("POST", f"{V}/plugins/pull"), ("POST", f"{V}/session"), ("GET", f"{V}/unknown"), ("GET", f"{V}/"),
+    ("PUT", f"{V}/info"), ("GET", f"{V}/containers/abc/json/../../../swarm"),
+]
+MEMBER_ALLOWED = [
+    ("POST", f"{V}/containers/abc/start"), ("POST", f"{V}/containers/abc/stop"), ("POST", f"{V}/containers/abc/kill"),
+    ("POST", f"{V}/containers/abc/wait"), ("DELETE", f"{V}/containers/abc?force=1"), ("POST", f"{V}/containers/prune"),
+    ("POST", f"{V}/exec/e1/start"), ("POST", f"{V}/images/create?fromImage=debian&tag=12"),
+    ("POST", f"{V}/images/apacz:1/tag?repo=apacz&tag=2"), ("POST", f"{V}/images/10.3.0.4:5000/apacz/push?tag=1"),
+    ("DELETE", f"{V}/images/apacz:1"), ("POST", f"{V}/images/prune"), ("POST", f"{V}/build?t=x"),
+    ("DELETE", f"{V}/networks/n1"), ("DELETE", f"{V}/volumes/v1"), ("DELETE", f"{V}/services/web"),
+    ("POST", f"{V}/secrets/create"), ("DELETE", f"{V}/secrets/s1"), ("POST", f"{V}/configs/create"),
+    ("GET", f"{V}/configs"), ("GET", f"{V}/configs/c1"), ("POST", f"{V}/auth"), ("GET", f"{V}/images/get?names=a"),
+]
+MEMBER_REFUSED = [
+    ("GET", f"{V}/swarm"), ("POST", f"{V}/swarm/update?rotateWorkerToken=true"), ("POST", f"{V}/swarm/leave"),
+    ("POST", f"{V}/swarm/init"), ("POST", f"{V}/swarm/join"), ("GET", f"{V}/swarm/unlockkey"),
+    ("POST", f"{V}/swarm/unlock"), ("POST", f"{V}/nodes/xyz/update?version=3"), ("DELETE", f"{V}/nodes/xyz"),
+    ("POST", f"{V}/plugins/pull?remote=x"), ("POST", f"{V}/plugins/p/enable"), ("POST", f"{V}/plugins/create"),
+    ("DELETE", f"{V}/plugins/p"), ("POST", f"{V}/session"), ("POST", f"{V}/grpc"),
+    # the encodings and forms that went past the old plugin's regular expression
+    ("POST", f"{V}/%6Eodes/xyz/update"), ("POST", f"{V}/swarm%2Fupdate"), ("POST", f"{V}/n%6fdes/xyz/update"),
+    ("POST", f"http://10.3.0.4:2376{V}/nodes/xyz/update"), ("POST", f"//{V[1:]}/nodes/xyz/update"),
+    ("POST", f"{V}//nodes/xyz/update"), ("POST", f"{V}/services/../nodes/xyz/update"),
+    ("POST", f"{V}/./nodes/xyz/update"), ("POST", "/nodes/xyz/update"), ("POST", f"{V}/NODES/xyz/update"),
+    ("GET", f"{V}/%73warm"), ("POST", f"{V}/containers/abc/../../swarm/leave"),
+]
+
+
+@pytest.mark.parametrize(("method", "uri"), READ_ONLY_ALLOWED)
+def test_read_only_reads_metadata(method, uri):
+    assert verdict("read-only", method, uri) is None
+
+
+@pytest.mark.parametrize(("method", "uri"), READ_ONLY_REFUSED)
+def test_read_only_is_refused_tokens_content_and_every_change(method, uri):
+    assert verdict("read-only", method, uri) is not None
+
+
+@pytest.mark.parametrize(("method", "uri"), MEMBER_ALLOWED)
+def test_a_member_runs_workloads(method, uri):
+    assert verdict("member", method, uri) is None
+
+
+@pytest.mark.parametrize(("method", "uri"), MEMBER_REFUSED)
+def test_a_member_may_not_touch_the_swarm_its_nodes_or_plugins_however_the_path_is_written(method, uri):
+    assert verdict("member", method, uri) is not None
+
+
+@pytest.mark.parametrize(("method", "uri"), READ_ONLY_REFUSED + MEMBER_REFUSED)
+def test_an_admin_may_do_everything(method, uri):
+    assert verdict("admin", method, uri) is None
+
+
+SAFE_CONTAINER = {"Image": "apacz:1", "HostConfig": {"Binds": ["data:/var/www"], "PortBindings": {
+    "80/tcp": [{"HostPort": "8080"}]}, "Mounts": [{"Type": "volume", "Source": "v", "Target": "/v"},
+                                                   {"Type": "tmpfs", "Target": "/tmp"}],
+    "SecurityOpt": ["no-new-privileges"], "CapDrop": ["ALL"]}}
+CONTAINER_CASES = [
+    ({}, None),
+    ({"HostConfig": {"Binds": ["/:/host"]}}, "may not bind-mount host path /"),
+    ({"HostConfig": {"Binds": ["/etc/docker/tls:/x:ro"]}}, "may not bind-mount host path /etc/docker/tls"),
+    ({"HostConfig": {"Mounts": [{"Type": "bind", "Source": "/var/run/docker.sock", "Target": "/s"}]}},
+     "may not bind-mount host path /var/run/docker.sock"),
+    ({"HostConfig": {"Privileged": True}}, "may not run a privileged container"),
+    ({"HostConfig": {"PidMode": "host"}}, "host's namespace (PidMode host)"),
+    ({"HostConfig": {"NetworkMode": "host"}}, "host's namespace (NetworkMode host)"),
+    ({"HostConfig": {"NetworkMode": HOST_NETWORK}}, "host's namespace (NetworkMode host)"),
+    ({"HostConfig": {"IpcMode": "host"}}, "host's namespace (IpcMode host)"),
+    ({"HostConfig": {"UTSMode": "host"}}, "(UTSMode host)"),
+    ({"HostConfig": {"UsernsMode": "host"}}, "(UsernsMode host)"),
+    ({"HostConfig": {"CgroupnsMode": "host"}}, None),  # the default on cgroup v1 engines
+    ({"HostConfig": {"NetworkMode": "container:abc"}}, "may not join another container's namespace"),
+    ({"HostConfig": {"PidMode": "container:abc"}}, "may not join another container's namespace"),
+    ({"HostConfig": {"VolumesFrom": ["abc"]}}, "may not take another container's volumes"),
+    ({"HostConfig": {"CapAdd": ["SYS_ADMIN"]}}, "may not add capabilities SYS_ADMIN"),
+    ({"HostConfig": {"CapAdd": ["CAP_NET_ADMIN", "SYS_PTRACE"]}}, "may not add capabilities NET_ADMIN, SYS_PTRACE"),
+    ({"HostConfig": {"Capabilities": ["CAP_SYS_ADMIN"]}}, "whole capability set"),
+    ({"HostConfig": {"Devices": [{"PathOnHost": "/dev/sda"}]}}, "host's devices"),
+    ({"HostConfig": {"DeviceCgroupRules": ["b 8:* rmw"]}}, "host's devices"),
+    ({"HostConfig": {"DeviceRequests": [{"Count": -1}]}}, "host's devices"),
+    ({"HostConfig": {"SecurityOpt": ["seccomp=unconfined"]}}, "may not run unconfined"),
+    ({"HostConfig": {"SecurityOpt": ["apparmor:unconfined"]}}, "may not run unconfined"),
+    ({"HostConfig": {"SecurityOpt": ["label=disable"]}}, "may not run unconfined"),
+    ({"HostConfig": {"SecurityOpt": ["systempaths=unconfined"]}}, "may not run unconfined"),
+    ({"HostConfig": {"Sysctls": {"kernel.core_pattern": "|/x"}}}, "may not set sysctls kernel.core_pattern"),
+    ({"HostConfig": {"Sysctls": {"net.ipv4.ip_unprivileged_port_start": "0"}}}, None),
+    ({"HostConfig": {"CgroupParent": "/"}}, "cgroup parent"),
+    ({"HostConfig": {"Runtime": "io.containerd.runsc.v1"}}, "may not choose the runtime"),
+    ({"NetworkingConfig": {"EndpointsConfig": {"host": {}}}}, "host's network"),
+    ({"HostConfig": {"Mounts": [{"Type": "volume", "Source": "x", "Target": "/x", "VolumeOptions": {
+        "DriverConfig": {"Name": "local", "Options": {"type": "none", "o": "bind", "device": "/"}}}}]}},
+     "binds a host path"),
+    ({"HostConfig": {"Mounts": [{"Type": "npipe", "Source": "x", "Target": "/x"}]}}, "may not mount a npipe"),
+    (SAFE_CONTAINER, None),
+]
+
+
+@pytest.mark.parametrize(("body", "expected"), CONTAINER_CASES)
+def test_a_members_container_is_checked_for_what_reaches_the_host(body, expected):
+    why = verdict("member", "POST", f"{V}/containers/create?name=x", body)
+    assert why == expected if expected is None else expected in why
+
+
+SERVICE = {"Name": "web", "TaskTemplate": {"ContainerSpec": {"Image": "apacz:1", "Mounts": [
+    {"Type": "volume", "Source": "data", "Target": "/data"}]}, "Networks": [{"Target": "walkthrough_default"}]},
+    "Mode": {"Replicated": {"Replicas": 4}}}
+
+
+def service(**spec):
+    body = json.loads(json.dumps(SERVICE))
+    body["TaskTemplate"]["ContainerSpec"].update(spec.pop("container", {}))
+    body["TaskTemplate"].update(spec)
+    return body
+
+
+SERVICE_CASES = [
+    (SERVICE, None),
+    (service(container={"Mounts": [{"Type": "bind", "Source": "/", "Target": "/host"}]}),
+     "may not bind-mount host path /"),
+    (service(container={"Mounts": [{"Type": "bind", "Source": "/srv/data/app", "Target": "/d"}]}), None),
+    (service(container={"CapabilityAdd": ["SYS_ADMIN"]}), "may not add capabilities SYS_ADMIN"),
+    (service(container={"CapabilityAdd": ["NET_ADMIN"]}), None),
+    (service(container={"Privileges": {"SELinuxContext": {"Disable": True}}}), "unconfined"),
+    (service(container={"Privileges": {"Seccomp": {"Mode": "unconfined"}}}), "unconfined"),
+    (service(container={"Privileges": {"AppArmor": {"Mode": "disabled"}}}), "unconfined"),
+    (service(container={"Sysctls": {"net.core.somaxconn": "1"}}), "may not set sysctls net.core.somaxconn"),
+    (service(Networks=[{"Target": "host"}]), "host's network"),
+    (service(Networks=[{"Target": HOST_NETWORK}]), "host's network"),
+    (service(Networks=[{"Target": SWARM_HOST_NETWORK}]), "host's network"),
+    (service(PluginSpec={"Name": "x"}, Runtime="plugin"), "may not run a plugin"),
+    (service(container={"Mounts": [{"Type": "volume", "Source": "x", "Target": "/x", "VolumeOptions": {
+        "DriverConfig": {"Options": {"o": "bind", "device": "/etc"}}}}]}), "binds a host path"),
+]
+
+
+@pytest.mark.parametrize(("body", "expected"), SERVICE_CASES)
+def test_a_members_service_is_checked_on_create_and_update_alike(body, expected):
+    allow = {"host_paths": ["/srv/data"], "capabilities": ["NET_ADMIN"]}
+    for uri in (f"{V}/services/create", f"{V}/services/web/update?version=7"):
+        why = verdict("member", "POST", uri, body, allow=allow)
+        assert why == expected if expected is None else expected in why
+
+
+OTHER_BODIES = [
+    ("POST", f"{V}/volumes/create", {"Name": "v", "Driver": "local"}, None),
+    ("POST", f"{V}/volumes/create", {"Name": "v", "DriverOpts": {"type": "none", "o": "bind", "device": "/"}},
+     "binds a host path"),
+    ("POST", f"{V}/volumes/create", {"Name": "v", "DriverOpts": {"type": "tmpfs", "device": "tmpfs"}}, None),
+    ("POST", f"{V}/volumes/create", {"Name": "v", "DriverOpts": {"type": "ext4", "device": "/dev/sda1"}},
+     "binds a host path"),
+    ("POST", f"{V}/networks/create", {"Name": "n", "Driver": "overlay", "Attachable": True}, None),
+    ("POST", f"{V}/networks/create", {"Name": "n", "Driver": "macvlan", "Options": {"parent": "eth0"}},
+     "may not create a macvlan network"),
+    ("POST", f"{V}/networks/create", {"Name": "n", "Driver": "ipvlan"}, "may not create a ipvlan network"),
+    ("POST", f"{V}/networks/create", {"Name": "n", "Options": {"com.docker.network.bridge.name": "managed0"}},
+     "bridge or configuration of the host's"),
+    ("POST", f"{V}/networks/create", {"Name": "n", "ConfigFrom": {"Network": "managed-config"}},
+     "bridge or configuration of the host's"),
+    ("POST", f"{V}/containers/abc/exec", {"Cmd": ["sh"], "AttachStdin": True}, None),
+    ("POST", f"{V}/containers/abc/exec", {"Cmd": ["sh"], "Privileged": True}, "privileged exec"),
+    ("POST", f"{V}/containers/abc/update", {"Memory": 1000000}, None),
+    ("POST", f"{V}/containers/abc/update", {"Devices": [{"PathOnHost": "/dev/mem"}]}, "host's devices"),
+    ("POST", f"{V}/networks/n1/connect", {"Container": "abc"}, None),
+    ("POST", f"{V}/build?networkmode=host&t=x", None, "may not build with the host's network"),
+]
+
+
+@pytest.mark.parametrize(("method", "uri", "body", "expected"), OTHER_BODIES)
+def test_volumes_networks_exec_updates_and_builds_are_checked(method, uri, body, expected):
+    why = verdict("member", method, uri, body)
+    assert why == expected if expected is None else expected in why
+
+
+@pytest.mark.parametrize("uri", [f"{V}/containers/create", f"{V}/services/create", f"{V}/services/web/update",
+                                 f"{V}/volumes/create", f"{V}/networks/create", f"{V}/containers/abc/exec"])
+def test_a_body_carrying_route_without_its_body_is_refused(uri):
+    assert "without a JSON body" in verdict("member", "POST", uri)
+
+
+CONTAINERS = {
+    "plain": {"Name": "/plain", "HostConfig": {"Binds": None, "CgroupnsMode": "host", "NetworkMode": "default",
+                                               "IpcMode": "private"}, "Mounts": [{"Type": "volume", "Source": "v"}]},
+    "rooted": {"Name": "/rooted", "HostConfig": {"Binds": ["/:/host"]}, "Mounts": [{"Type": "bind", "Source": "/"}]},
+    "privileged": {"Name": "/privileged", "HostConfig": {"Privileged": True}},
+}
+TARGET_CASES = [
+    ("POST", f"{V}/containers/plain/attach?stream=1&stdin=1", None),
+    ("GET", f"{V}/containers/plain/archive?path=/etc", None),
+    ("POST", f"{V}/containers/rooted/attach?stream=1&stdin=1",
+     "may not reach into container rooted: it may not bind-mount host path /"),
+    ("GET", f"{V}/containers/rooted/attach/ws?stdin=1", "may not reach into container rooted"),
+    ("GET", f"{V}/containers/rooted/archive?path=/host/etc/shadow", "may not reach into container rooted"),
+    ("PUT", f"{V}/containers/privileged/archive?path=/", "may not reach into container privileged"),
+    ("GET", f"{V}/containers/privileged/export", "may not reach into container privileged"),
+    ("GET", f"{V}/containers/gone/export", "cannot inspect"),
+]
+
+
+@pytest.mark.parametrize(("method", "uri", "expected"), TARGET_CASES)
+def test_a_member_may_not_reach_into_a_container_that_holds_the_host(method, uri, expected):
+    why = verdict("member", method, uri, containers=CONTAINERS)
+    assert why == expected if expected is None else expected in why
+
+
+def test_the_decoded_path_is_what_the_router_matches():
+    assert authz.route_path(f"{V}/%6Eodes/x/update") == ("/nodes/x/update", {})
+    assert authz.route_path(f"{V}/swarm%2Fupdate?x=1") == ("/swarm/update", {"x": ["1"]})
+    assert authz.route_path(f"http://host:2376{V}/nodes/x/update")[0] == "/nodes/x/update"
+    assert authz.route_path(f"//{V[1:]}//nodes/./x/../x/update")[0] == "/nodes/x/update"
+
+
+def test_a_refusal_names_what_the_environment_allows():
+    policy = Policy({"host_paths": ["/srv/data"]})
+    req = request("member", "POST", f"{V}/containers/create", {"HostConfig": {"Binds": ["/:/h"]}})
+    assert authz.refusal(policy, req, frozenset({HOST_NETWORK})) == \
+        "user carol (member) may not bind-mount host path / (this environment allows: /srv/data)"
+
+
+def test_an_unknown_user_a_stale_certificate_and_a_broken_body_are_refused():
+    policy = Policy()
+    req = request("member", "GET", f"{V}/info")
+    assert authz.refusal(policy, req) is None
+    other = dict(req, RequestPeerCertificates=[base64.b64encode(PEM.replace("YSBj", "eHh4").encode()).decode()])
+    assert "presented a certificate this environment no longer issues" in authz.refusal(policy, other)
+    stranger = dict(req, User="mallory")
+    assert authz.refusal(policy, stranger) == "user mallory has no access to this environment"
+    assert authz.refusal(policy, dict(req, User="")) is None  # the unix socket: root on the host
+    broken = dict(req, RequestBody=base64.b64encode(b"{not json").decode(), RequestMethod="POST",
+                  RequestUri=f"{V}/containers/create")
+    allowed, why = authz.decide(policy, broken)
+    assert not allowed and why
+
+
+def test_the_inventorys_member_allowances_are_checked_before_any_host_is_touched():
+    from ansible_collections.paddock.platform.plugins.filter.access import member_allow_errors
+
+    assert member_allow_errors({"host_paths": ["/srv/data"], "capabilities": ["NET_ADMIN"]}) == []
+    assert member_allow_errors(None) == []
+    assert member_allow_errors({"host_paths": ["/", "data"], "capabilities": ["CAP_SYS_ADMIN", "net_admin"],
+                                "devices": []}) == [
+        "inventory: paddock_member_allow.devices: unknown key (known: capabilities, host_paths)",
+        "inventory: paddock_member_allow.host_paths[0]: must be an absolute path other than /, got '/'",
+        "inventory: paddock_member_allow.host_paths[1]: must be an absolute path other than /, got 'data'",
+        "inventory: paddock_member_allow.capabilities[0]: must be a capability name such as NET_ADMIN, "
+        "got 'CAP_SYS_ADMIN'",
+        "inventory: paddock_member_allow.capabilities[1]: must be a capability name such as NET_ADMIN, "
+        "got 'net_admin'",
+    ]
