@@ -411,6 +411,7 @@ def haproxy_config(stack, name, rules, rancher, health, ctx):
         "    stats socket /var/run/haproxy-admin.sock mode 600 level admin expose-fd listeners",
         "    maxconn 4096",
         "    hard-stop-after 60s",
+        "    server-state-file /tmp/paddock-lb.state",
         "",
         "resolvers swarm",
         "    nameserver docker 127.0.0.11:53",
@@ -429,7 +430,10 @@ def haproxy_config(stack, name, rules, rancher, health, ctx):
         "    timeout client 50s",
         "    timeout server 50s",
         "    timeout check 2s",
-        "    default-server init-addr none resolvers swarm resolve-prefer ipv4",
+        # A reload starts its servers where the last process left them (the run script saves
+        # their state first), not unresolved until the first DNS answer.
+        "    load-server-state-from-file global",
+        "    default-server init-addr last,none resolvers swarm resolve-prefer ipv4",
         "",
         "listen paddock_health",
         "    bind :42",
@@ -482,7 +486,9 @@ def haproxy_config(stack, name, rules, rancher, health, ctx):
         port = f" port {check['port']}" if check.get("port") else ""
         if check.get("response_timeout"):
             lines.append(f"    timeout check {check['response_timeout']}ms")
-        lines += [f"    server-template {_sanitise(rule['target'])} {slots} {rule['dns']}:{rule['target_port']} "
+        # The ports are in the servers' names: a saved state never brings back an old port.
+        prefix = f"{_sanitise(rule['target'])}-{rule['target_port']}" + (f"-{check['port']}" if port else "") + "-"
+        lines += [f"    server-template {prefix} {slots} {rule['dns']}:{rule['target_port']} "
                   f"check{port} inter {inter}ms fall {fall} rise {rise} on-marked-down shutdown-sessions",
                   ""]
     if lb.get("config"):

@@ -56,7 +56,7 @@ def test_the_walkthrough_stack_becomes_a_replicated_service_and_a_global_load_ba
     assert lb["ports"] == [{"target": 80, "published": 80, "protocol": "tcp", "mode": "host"}]
     assert lb["volumes"][0]["source"] == "/etc/paddock/lb/web_lb"
     config = stack.lbs[0]["config"]
-    assert ("server-template apacz 64 tasks.web_apacz:80 check port 80 inter 1000ms fall 2 rise 2 "
+    assert ("server-template apacz-80-80- 64 tasks.web_apacz:80 check port 80 inter 1000ms fall 2 rise 2 "
             "on-marked-down shutdown-sessions") in config
     assert "option httpchk GET / HTTP/1.0" in config
     assert "frontend fe_80\n    bind :80\n    mode http" in config
