@@ -159,10 +159,10 @@ def test_read_only_reads_no_join_token_no_files_and_no_container_stream():
 @pytest.mark.parametrize(("args", "refusal"), [
     (["run", "--rm", "-v", "/:/host", TEST_IMAGE, "true"], "may not bind-mount host path /"),
     (["run", "--rm", "--privileged", TEST_IMAGE, "true"], "may not run a privileged container"),
-    (["run", "--rm", "--pid", "host", TEST_IMAGE, "true"], "host's namespace (PidMode host)"),
-    (["run", "--rm", "--network", "host", TEST_IMAGE, "true"], "host's namespace (NetworkMode host)"),
+    (["run", "--rm", "--pid", "host", TEST_IMAGE, "true"], "may not use the host's namespace (PidMode host)"),
+    (["run", "--rm", "--network", "host", TEST_IMAGE, "true"], "may not use the host's namespace (NetworkMode host)"),
     (["run", "--rm", "--cap-add", "SYS_ADMIN", TEST_IMAGE, "true"], "may not add capabilities SYS_ADMIN"),
-    (["run", "--rm", "--device", "/dev/kmsg", TEST_IMAGE, "true"], "host's devices"),
+    (["run", "--rm", "--device", "/dev/kmsg", TEST_IMAGE, "true"], "may not give a container the host's devices"),
     (["service", "create", "--detach", "--name", "escape", "--mode", "global", "--mount",
       "type=bind,src=/,dst=/host", TEST_IMAGE], "may not bind-mount host path /"),
     (["service", "create", "--detach", "--name", "escape", "--network", "host", TEST_IMAGE],
