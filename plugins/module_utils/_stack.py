@@ -488,8 +488,11 @@ def haproxy_config(stack, name, rules, rancher, health, ctx):
             lines.append(f"    timeout check {check['response_timeout']}ms")
         # The ports are in the servers' names: a saved state never brings back an old port.
         prefix = f"{_sanitise(rule['target'])}-{rule['target_port']}" + (f"-{check['port']}" if port else "") + "-"
+        # A TCP session on a server marked down is cut so that its client reconnects; an HTTP
+        # request in flight is left to finish, or to be retried on another server (retry-on).
+        cut = " on-marked-down shutdown-sessions" if mode == "tcp" else ""
         lines += [f"    server-template {prefix} {slots} {rule['dns']}:{rule['target_port']} "
-                  f"check{port} inter {inter}ms fall {fall} rise {rise} on-marked-down shutdown-sessions",
+                  f"check{port} inter {inter}ms fall {fall} rise {rise}{cut}",
                   ""]
     if lb.get("config"):
         lines += ["# lb_config.config, as given", lb["config"].rstrip(), ""]

@@ -56,8 +56,8 @@ def test_the_walkthrough_stack_becomes_a_replicated_service_and_a_global_load_ba
     assert lb["ports"] == [{"target": 80, "published": 80, "protocol": "tcp", "mode": "host"}]
     assert lb["volumes"][0]["source"] == "/etc/paddock/lb/web_lb"
     config = stack.lbs[0]["config"]
-    assert ("server-template apacz-80-80- 64 tasks.web_apacz:80 check port 80 inter 1000ms fall 2 rise 2 "
-            "on-marked-down shutdown-sessions") in config
+    # An HTTP request in flight on a server marked down is left to finish or be retried, not cut.
+    assert "server-template apacz-80-80- 64 tasks.web_apacz:80 check port 80 inter 1000ms fall 2 rise 2\n" in config
     assert "option httpchk GET / HTTP/1.0" in config
     assert "frontend fe_80\n    bind :80\n    mode http" in config
     assert "balance roundrobin" in config
@@ -254,3 +254,16 @@ def test_two_stacks_publishing_one_host_port_are_refused():
 def test_a_bad_stack_name_is_refused():
     assert walkthrough(name="Web Site").errors == [
         "inventory: paddock_stacks.name: stack name must be lower-case letters, digits, - and _, got 'Web Site'"]
+
+
+def test_a_tcp_rule_cuts_sessions_on_a_server_marked_down_and_an_http_rule_does_not():
+    rancher = copy.deepcopy(RANCHER)
+    rancher["services"]["lb"]["lb_config"]["port_rules"].append(
+        {"source_port": 6379, "target_port": 6379, "service": "apacz", "protocol": "tcp"})
+    compose = copy.deepcopy(COMPOSE)
+    compose["services"]["lb"]["ports"].append("6379:6379/tcp")
+    stack = walkthrough(compose, rancher)
+    assert stack.errors == []
+    servers = [line.strip() for line in stack.lbs[0]["config"].splitlines() if "server-template" in line]
+    assert [line.endswith("on-marked-down shutdown-sessions") for line in servers] == [False, True]
+    assert "load-server-state-from-file global" in stack.lbs[0]["config"]
