@@ -27,6 +27,7 @@ ARGS = {
     "hosts": {"type": "list", "elements": "dict", "default": []},
     "users": {"type": "list", "elements": "dict", "default": []},
     "context_endpoint": {"type": "str"},
+    "part": {"type": "str", "choices": ["all", "environment", "hosts"], "default": "all"},
 }
 
 
@@ -65,12 +66,18 @@ class Environment:
                                         "its unencrypted private key)")
             if pki.ca_problem(cert, key, 0) == "CA certificate does not match its key":
                 raise AnsibleActionFail("paddock_ca_cert does not match paddock_ca_key")
-            self._put(os.path.join(self.root, "ca.pem"), pki.cert_pem(cert), 0o644, "CA certificate")
+            if args["part"] != "hosts":
+                self._put(os.path.join(self.root, "ca.pem"), pki.cert_pem(cert), 0o644, "CA certificate")
             return cert, key
         key_path, cert_path = os.path.join(self.root, "ca-key.pem"), os.path.join(self.root, "ca.pem")
         key_bytes = pki.read(key_path)
         key, cert = pki.load_key(key_bytes), pki.load_cert(pki.read(cert_path))
         problem = pki.ca_problem(cert, key, 0)
+        if problem and args["part"] == "hosts" and not self.check:
+            raise AnsibleActionFail(f"Can not issue the engines' certificates: {problem} in {self.root} "
+                                    "(the environment part runs first)")
+        if problem and args["part"] == "hosts":  # check mode on a new environment: an unsaved CA
+            return pki.make_ca(args["environment"], args["ca_days"])[::-1]
         if problem:
             key, cert = pki.make_ca(args["environment"], args["ca_days"], key)
             self.issued["CA"] = problem
@@ -105,13 +112,19 @@ class Environment:
         return gone
 
     def run(self):
-        for path in (self.root, os.path.join(self.root, "hosts"), os.path.join(self.root, "users")):
-            self._directory(path)
+        """Everything (part all), the CA and the users (environment), or the engines' certificates
+        (hosts: one task per host, so that each host's change is reported on that host)."""
+        part = self.args["part"]
+        if part != "hosts":
+            for path in (self.root, os.path.join(self.root, "hosts"), os.path.join(self.root, "users")):
+                self._directory(path)
         ca = self.ca()
-        ca_pem = pki.cert_pem(ca[0])
-        for host in self.args["hosts"]:
+        for host in self.args["hosts"] if part != "environment" else []:
             want = {"subject": host["name"], "names": host.get("names") or [], "usage": "serverAuth"}
             self.leaf(os.path.join(self.root, "hosts", host["name"]), want, self.args["server_days"], ca)
+        if part == "hosts":
+            return set(), []
+        ca_pem = pki.cert_pem(ca[0])
         renewed = set()
         for user in self.args["users"]:
             bundle = os.path.join(self.root, "users", user["name"])
@@ -190,7 +203,9 @@ class ActionModule(ActionBase):
         except ValueError as exc:
             raise AnsibleActionFail(f"Can not issue the environment's certificates: {exc}") from exc
         changes = environment.changes
-        if args.get("context_endpoint") and shutil.which("docker"):
+        if args["part"] == "hosts":
+            pass
+        elif args.get("context_endpoint") and shutil.which("docker"):
             contexts = Contexts(args["environment"], args["context_endpoint"], check)
             contexts.converge(args["users"], os.path.join(args["dir"], "users"),
                               lambda u: f"Paddock {args['environment']}, {u['name']} ({u['role']})")

@@ -185,7 +185,7 @@ def file_differs(path, content, mode):
 
 def write(path, content, mode):
     """Write atomically with ``mode`` from the first byte (a key is never readable by others)."""
-    temporary = f"{path}.paddock-new"
+    temporary = f"{path}.{os.getpid()}.paddock-new"
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(content)

@@ -67,6 +67,15 @@ options:
     type: list
     elements: dict
     default: []
+  part:
+    description:
+      - C(all) does everything below. C(environment) keeps the CA, the users' bundles and their
+        contexts; C(hosts) keeps the engines' certificates of O(hosts) only, with the CA the
+        environment part made, so that a play can run it once per host and each host reports
+        its own change.
+    type: str
+    choices: [all, environment, hosts]
+    default: all
   context_endpoint:
     description:
       - The engine API every user's docker context points at (C(tcp://ADDRESS:2376)). Contexts are
@@ -81,7 +90,7 @@ attributes:
 """
 
 EXAMPLES = r"""
-- name: Issue the environment's certificates
+- name: Issue the environment's certificates, all at once
   paddock.platform.pki:
     dir: "{{ inventory_dir }}/../.pki/pki"
     environment: production
@@ -89,7 +98,16 @@ EXAMPLES = r"""
       - {name: node1, names: ["DNS:node1", "IP:192.0.2.10"]}
     users:
       - {name: alice, role: admin}
-    context_endpoint: tcp://192.0.2.10:2376
+    part:
+    description:
+      - C(all) does everything below. C(environment) keeps the CA, the users' bundles and their
+        contexts; C(hosts) keeps the engines' certificates of O(hosts) only, with the CA the
+        environment part made, so that a play can run it once per host and each host reports
+        its own change.
+    type: str
+    choices: [all, environment, hosts]
+    default: all
+  context_endpoint: tcp://192.0.2.10:2376
   run_once: true
 """
 

@@ -4,6 +4,8 @@ import datetime
 import os
 import stat
 
+import pytest
+from ansible.errors import AnsibleActionFail
 from cryptography import x509
 
 from ansible_collections.paddock.platform.plugins.action.pki import Environment
@@ -15,7 +17,7 @@ USERS = [{"name": "alice", "role": "admin"}, {"name": "bob", "role": "read-only"
 
 def arguments(root, **extra):
     return dict({"dir": str(root), "environment": "test", "ca_days": 3650, "server_days": 825, "user_days": 365,
-                 "renew_days": 30, "hosts": HOSTS, "users": USERS}, **extra)
+                 "renew_days": 30, "hosts": HOSTS, "users": USERS, "part": "all"}, **extra)
 
 
 def converge(root, check=False, **extra):
@@ -107,3 +109,20 @@ def test_a_supplied_ca_is_used_and_its_key_never_written(tmp_path):
     assert not (tmp_path / "ca-key.pem").exists()
     assert certificate(tmp_path / "hosts" / "node1" / "cert.pem").issuer == cert.subject
     assert "CA" not in environment.issued
+
+
+def test_the_environment_part_then_one_hosts_part_per_engine_report_each_change_where_it_is(tmp_path):
+    environment, _, _ = converge(tmp_path, part="environment")
+    assert set(environment.issued) == {"CA", "alice", "bob"} and not (tmp_path / "hosts" / "node1").exists()
+    for_host, _, _ = converge(tmp_path, part="hosts", users=[])
+    assert for_host.issued == {"node1": "no certificate"}
+    assert (tmp_path / "users" / "bob").exists()  # a hosts part never touches the users
+    again, _, _ = converge(tmp_path, part="hosts", users=[])
+    assert again.changes == []
+
+
+def test_a_hosts_part_needs_the_ca_except_in_check_mode(tmp_path):
+    with pytest.raises(AnsibleActionFail, match="no CA key"):
+        converge(tmp_path, part="hosts")
+    checked, _, _ = converge(tmp_path, part="hosts", check=True)
+    assert checked.issued == {"node1": "no certificate"} and not (tmp_path / "hosts").exists()
