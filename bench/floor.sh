@@ -27,8 +27,8 @@ on() {  # on ADDRESS KEY KNOWN_HOSTS COMMAND
     -o UserKnownHostsFile="$3" "root@$1" "$4"
 }
 
-packages="docker.io python3-docker strongswan-swanctl charon-systemd libcharon-extra-plugins
-  libstrongswan-standard-plugins iptables prometheus-node-exporter"
+packages="docker.io python3-docker strongswan-swanctl charon-systemd libcharon-extra-plugins"
+packages="$packages libstrongswan-standard-plugins iptables prometheus-node-exporter"
 
 provision() {  # one host: one apt run, the engine with its cgroup parent (as the lab needs), started
   local name=$1 address=$2 key=$3 known=$4 role=$5 extra=""
