@@ -66,6 +66,20 @@ def public_bytes(key):
                                          serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
+def same_key(cert, key):
+    """Whether ``cert`` carries the public half of ``key``."""
+    return cert.public_key().public_bytes(serialization.Encoding.DER,
+                                          serialization.PublicFormat.SubjectPublicKeyInfo) == public_bytes(key)
+
+
+def _builder(subject, issuer, public_key, days):
+    """A certificate builder with a random serial, valid from an hour ago for ``days`` days."""
+    start = now() - SKEW
+    return (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(public_key)
+            .serial_number(x509.random_serial_number()).not_valid_before(start)
+            .not_valid_after(start + SKEW + datetime.timedelta(days=days)))
+
+
 def general_names(names):
     """``DNS:x`` and ``IP:y`` strings as x509 general names (unknown kinds are refused)."""
     out = []
@@ -102,8 +116,7 @@ def certificate_problem(cert, key, ca_cert, want, renew_days, at=None):
     at = at or now()
     if cert is None:
         return "no certificate"
-    if public_bytes(key) != cert.public_key().public_bytes(serialization.Encoding.DER,
-                                                           serialization.PublicFormat.SubjectPublicKeyInfo):
+    if not same_key(cert, key):
         return "certificate does not match the key"
     if not _signed_by(cert, ca_cert):
         return "not signed by the environment's CA"
@@ -129,8 +142,7 @@ def ca_problem(cert, key, renew_days, at=None):
         return "no CA key"
     if cert is None:
         return "no CA certificate"
-    if public_bytes(key) != cert.public_key().public_bytes(serialization.Encoding.DER,
-                                                           serialization.PublicFormat.SubjectPublicKeyInfo):
+    if not same_key(cert, key):
         return "CA certificate does not match its key"
     if cert.not_valid_after_utc - at < datetime.timedelta(days=renew_days):
         return "CA expires soon"
@@ -140,10 +152,7 @@ def ca_problem(cert, key, renew_days, at=None):
 def make_ca(environment, days, key=None):
     key = key or ec.generate_private_key(ec.SECP384R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"Paddock {environment} CA")])
-    start = now() - SKEW
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(start)
-            .not_valid_after(start + SKEW + datetime.timedelta(days=days))
+    cert = (_builder(name, name, key.public_key(), days)
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
                                          data_encipherment=False, key_agreement=False, key_cert_sign=True,
@@ -155,12 +164,8 @@ def make_ca(environment, days, key=None):
 
 def issue(want, key, ca_cert, ca_key, days):
     """A certificate for ``want`` (subject, names, usage) on ``key``, signed by the CA."""
-    start = now() - SKEW
-    builder = (x509.CertificateBuilder()
-               .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, want["subject"])]))
-               .issuer_name(ca_cert.subject).public_key(key.public_key())
-               .serial_number(x509.random_serial_number()).not_valid_before(start)
-               .not_valid_after(start + SKEW + datetime.timedelta(days=days))
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, want["subject"])])
+    builder = (_builder(subject, ca_cert.subject, key.public_key(), days)
                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
                .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
                                             data_encipherment=False, key_agreement=True, key_cert_sign=False,
