@@ -27,7 +27,8 @@ ARGS = {
     "hosts": {"type": "list", "elements": "dict", "default": []},
     "users": {"type": "list", "elements": "dict", "default": []},
     "context_endpoint": {"type": "str"},
-    "part": {"type": "str", "choices": ["all", "environment", "hosts"], "default": "all"},
+    "part": {"type": "str", "choices": ["all", "environment", "hosts", "join_tokens_rotated"], "default": "all"},
+    "registry_clients": {"type": "bool", "default": False},
 }
 
 
@@ -38,6 +39,7 @@ class Environment:
         self.args, self.check = args, check
         self.root = args["dir"]
         self.changes, self.issued, self.expiry = [], {}, {}
+        self.rotate_join_tokens = []
 
     def _put(self, path, content, mode, what):
         if not pki.file_differs(path, content, mode):
@@ -69,20 +71,27 @@ class Environment:
             if args["part"] != "hosts":
                 self._put(os.path.join(self.root, "ca.pem"), pki.cert_pem(cert), 0o644, "CA certificate")
             return cert, key
-        key_path, cert_path = os.path.join(self.root, "ca-key.pem"), os.path.join(self.root, "ca.pem")
+        return self.own_ca(self.root, args["environment"], "CA")
+
+    def own_ca(self, directory, name, label):
+        """A CA kept in ``directory`` (ca.pem, ca-key.pem): kept while sound, else made."""
+        args = self.args
+        key_path, cert_path = os.path.join(directory, "ca-key.pem"), os.path.join(directory, "ca.pem")
         key_bytes = pki.read(key_path)
         key, cert = pki.load_key(key_bytes), pki.load_cert(pki.read(cert_path))
         problem = pki.ca_problem(cert, key, 0)
         if problem and args["part"] == "hosts" and not self.check:
-            raise AnsibleActionFail(f"Can not issue the engines' certificates: {problem} in {self.root} "
+            raise AnsibleActionFail(f"Can not issue the engines' certificates: {problem} in {directory} "
                                     "(the environment part runs first)")
         if problem and args["part"] == "hosts":  # check mode on a new environment: an unsaved CA
-            return pki.make_ca(args["environment"], args["ca_days"])[::-1]
+            return pki.make_ca(name, args["ca_days"])[::-1]
         if problem:
-            key, cert = pki.make_ca(args["environment"], args["ca_days"], key)
-            self.issued["CA"] = problem
-        self._put(key_path, key_bytes if pki.load_key(key_bytes) else pki.key_pem(key), 0o600, "CA key")
-        self._put(cert_path, pki.cert_pem(cert), 0o644, "CA certificate")
+            key, cert = pki.make_ca(name, args["ca_days"], key)
+            self.issued[label] = problem
+        if args["part"] != "hosts":
+            self._directory(directory)
+            self._put(key_path, key_bytes if pki.load_key(key_bytes) else pki.key_pem(key), 0o600, f"{label} key")
+            self._put(cert_path, pki.cert_pem(cert), 0o644, f"{label} certificate")
         return cert, key
 
     def leaf(self, path, want, days, ca):
@@ -103,6 +112,19 @@ class Environment:
         self.expiry[want["subject"]] = pki.expiry(cert)
         return problem is not None
 
+    def host(self, host, ca, registry_ca):
+        """An engine's server certificate; its registry client certificate; and, on the registry's
+        host, the registry's own server certificate and key."""
+        days, hosts = self.args["server_days"], os.path.join(self.root, "hosts", host["name"])
+        want = {"subject": host["name"], "names": host.get("names") or [], "usage": "serverAuth"}
+        self.leaf(hosts, want, days, ca)
+        if registry_ca:
+            self.leaf(os.path.join(hosts, "registry-client"),
+                      {"subject": host["name"], "names": [], "usage": "clientAuth"}, days, registry_ca)
+        if host.get("registry"):
+            want = {"subject": f"registry {host['name']}", "names": host.get("names") or [], "usage": "serverAuth"}
+            self.leaf(os.path.join(self.root, "registry"), want, days, ca)
+
     def users_gone(self, users_dir, names):
         gone = sorted(set(os.listdir(users_dir)) - set(names)) if os.path.isdir(users_dir) else []
         for name in gone:
@@ -111,17 +133,49 @@ class Environment:
                 shutil.rmtree(os.path.join(users_dir, name))
         return gone
 
+    def join_token_readers(self, first):
+        """Who could read the swarm's join tokens (the admins), and why the tokens must be rotated:
+        a user who could read them was removed or is no longer an admin. The reasons stay pending
+        in join-tokens.json until the swarm playbook has rotated the tokens (part
+        join_tokens_rotated), so a run that fails in between rotates them on the next."""
+        path = os.path.join(self.root, "join-tokens.json")
+        try:
+            with open(path, encoding="utf-8") as handle:
+                state = json.load(handle)
+        except FileNotFoundError:
+            # Before 0.6.0 every user of the TLS API could read the tokens.
+            state = {"readers": [], "rotate": [] if first else ["every user could read them before Paddock 0.6.0"]}
+        except (OSError, ValueError) as exc:
+            raise AnsibleActionFail(f"Can not read {path}: {exc}") from exc
+        if self.args["part"] == "join_tokens_rotated":
+            state["rotate"] = []
+        admins = sorted(u["name"] for u in self.args["users"] if u.get("role") == "admin")
+        for name in sorted(set(state["readers"]) - set(admins)):
+            state["rotate"].append(f"{name}, who could read them, is no longer an admin of this environment")
+        state["readers"] = admins
+        self._put(path, (json.dumps(state, indent=2, sort_keys=True) + "\n").encode(), 0o600, "join token readers")
+        return state["rotate"]
+
     def run(self):
         """Everything (part all), the CA and the users (environment), or the engines' certificates
         (hosts: one task per host, so that each host's change is reported on that host)."""
         part = self.args["part"]
+        if part == "join_tokens_rotated":
+            self.join_token_readers(True)
+            return set(), []
         if part != "hosts":
+            users_dir = os.path.join(self.root, "users")
+            first = not (os.path.isdir(users_dir) and os.listdir(users_dir))
             for path in (self.root, os.path.join(self.root, "hosts"), os.path.join(self.root, "users")):
                 self._directory(path)
         ca = self.ca()
+        # The registry's clients (the engines, which pull) have a CA of their own, so that no
+        # user's certificate opens the registry.
+        registry_ca = (self.own_ca(os.path.join(self.root, "registry-clients"),
+                                   f"{self.args['environment']} registry clients", "registry clients CA")
+                       if self.args["registry_clients"] else None)
         for host in self.args["hosts"] if part != "environment" else []:
-            want = {"subject": host["name"], "names": host.get("names") or [], "usage": "serverAuth"}
-            self.leaf(os.path.join(self.root, "hosts", host["name"]), want, self.args["server_days"], ca)
+            self.host(host, ca, registry_ca)
         if part == "hosts":
             return set(), []
         ca_pem = pki.cert_pem(ca[0])
@@ -135,6 +189,7 @@ class Environment:
             if new or new_ca:
                 renewed.add(user["name"])
         gone = self.users_gone(os.path.join(self.root, "users"), [u["name"] for u in self.args["users"]])
+        self.rotate_join_tokens = self.join_token_readers(first)
         return renewed, gone
 
 
@@ -203,7 +258,7 @@ class ActionModule(ActionBase):
         except ValueError as exc:
             raise AnsibleActionFail(f"Can not issue the environment's certificates: {exc}") from exc
         changes = environment.changes
-        if args["part"] == "hosts":
+        if args["part"] in ("hosts", "join_tokens_rotated"):
             pass
         elif args.get("context_endpoint") and shutil.which("docker"):
             contexts = Contexts(args["environment"], args["context_endpoint"], check)
@@ -214,7 +269,8 @@ class ActionModule(ActionBase):
             result["warnings"] = ["No docker CLI on the controller: the users' docker contexts are not made "
                                   "(their bundles are)."]
         result.update(changed=bool(changes), issued=environment.issued, expiry=environment.expiry,
-                      users_renewed=sorted(renewed), users_removed=gone, changes=changes)
+                      users_renewed=sorted(renewed), users_removed=gone, changes=changes,
+                      rotate_join_tokens=environment.rotate_join_tokens)
         if self._task.diff and changes:
             result["diff"] = [{"before_header": "pki", "after_header": "pki", "before": "",
                                "after": "\n".join(changes) + "\n"}]

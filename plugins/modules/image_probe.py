@@ -32,6 +32,11 @@ options:
     type: list
     elements: str
     default: []
+  push:
+    description:
+      - The registry's push endpoint (host:port, plain HTTP on the registry host's loopback address),
+        asked instead of O(registry), whose pull instance admits only client certificates.
+    type: str
 attributes:
   check_mode:
     support: full
@@ -41,6 +46,7 @@ EXAMPLES = r"""
 - name: Read what is built and pushed
   paddock.platform.image_probe:
     registry: 10.3.0.4:5000
+    push: 127.0.0.1:5001
     images: [{ref: "10.3.0.4:5000/apacz:1", context: 0123abcd}]
     bases: [debian:bookworm]
   register: images_probe
@@ -87,11 +93,11 @@ def split_ref(ref):
     return name, tag
 
 
-def pushed(registry, ref):
+def pushed(registry, ref, push=None):
     name, tag = split_ref(ref)
     ca = f"/etc/docker/certs.d/{registry}/ca.crt"
-    scheme = "https" if os.path.exists(ca) else "http"
-    request = urllib.request.Request(f"{scheme}://{registry}/v2/{name}/manifests/{tag}", method="HEAD",
+    scheme = "https" if os.path.exists(ca) and not push else "http"
+    request = urllib.request.Request(f"{scheme}://{push or registry}/v2/{name}/manifests/{tag}", method="HEAD",
                                      headers={"Accept": MANIFESTS})
     context = ssl.create_default_context(cafile=ca) if scheme == "https" else None
     try:
@@ -107,6 +113,7 @@ def main():
             "registry": {"type": "str", "required": True},
             "images": {"type": "list", "elements": "dict", "default": []},
             "bases": {"type": "list", "elements": "str", "default": []},
+            "push": {"type": "str"},
         },
         supports_check_mode=True,
     )
@@ -121,7 +128,8 @@ def main():
     module.exit_json(
         changed=False,
         images={image["ref"]: {"current": labels.get(image["ref"]) == image["context"],
-                               "pushed": pushed(module.params["registry"], image["ref"])} for image in images},
+                               "pushed": pushed(module.params["registry"], image["ref"],
+                                                 module.params["push"])} for image in images},
         bases={base: base in labels or f"{base}:latest" in labels for base in bases},
     )
 

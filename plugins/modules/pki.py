@@ -57,8 +57,8 @@ options:
     default: 30
   hosts:
     description:
-      - The engines - C(name) (the certificate's subject) and C(names), its alternative names as
-        C(DNS:x) or C(IP:y).
+      - The engines - C(name) (the certificate's subject), C(names), its alternative names as
+        C(DNS:x) or C(IP:y), and C(registry), true on the registry's host.
     type: list
     elements: dict
     default: []
@@ -73,9 +73,20 @@ options:
         contexts; C(hosts) keeps the engines' certificates of O(hosts) only, with the CA the
         environment part made, so that a play can run it once per host and each host reports
         its own change.
+      - C(join_tokens_rotated) records that the swarm's join tokens were rotated (see
+        RV(rotate_join_tokens)), and does nothing else.
     type: str
-    choices: [all, environment, hosts]
+    choices: [all, environment, hosts, join_tokens_rotated]
     default: all
+  registry_clients:
+    description:
+      - Whether the platform runs its own registry. Then a second CA, the registry clients' CA, is
+        kept in C(registry-clients/); it signs one client certificate per engine in
+        C(hosts/NAME/registry-client/) and nothing else, so that no user's certificate opens the
+        registry. The host of O(hosts) with C(registry) true gets the registry's own key and
+        server certificate (from the environment's CA) in C(registry/).
+    type: bool
+    default: false
   context_endpoint:
     description:
       - The engine API every user's docker context points at (C(tcp://ADDRESS:2376)). Contexts are
@@ -98,16 +109,7 @@ EXAMPLES = r"""
       - {name: node1, names: ["DNS:node1", "IP:192.0.2.10"]}
     users:
       - {name: alice, role: admin}
-    part:
-    description:
-      - C(all) does everything below. C(environment) keeps the CA, the users' bundles and their
-        contexts; C(hosts) keeps the engines' certificates of O(hosts) only, with the CA the
-        environment part made, so that a play can run it once per host and each host reports
-        its own change.
-    type: str
-    choices: [all, environment, hosts]
-    default: all
-  context_endpoint: tcp://192.0.2.10:2376
+    context_endpoint: tcp://192.0.2.10:2376
   run_once: true
 """
 
@@ -127,6 +129,14 @@ users_renewed:
   returned: always
 users_removed:
   description: Users whose bundle was removed (no longer listed).
+  type: list
+  returned: always
+rotate_join_tokens:
+  description:
+    - Why the swarm's join tokens must be rotated, empty when they need not be. The admins (who
+      read the tokens) are kept in C(join-tokens.json); an admin removed or given another role
+      adds a reason, which stays until O(part=join_tokens_rotated) records the rotation. An
+      environment made before this record existed rotates once.
   type: list
   returned: always
 changes:

@@ -93,8 +93,8 @@ MEMBER_ALLOWED = [
     ("POST", f"{V}/containers/abc/start"), ("POST", f"{V}/containers/abc/stop"), ("POST", f"{V}/containers/abc/kill"),
     ("POST", f"{V}/containers/abc/wait"), ("DELETE", f"{V}/containers/abc?force=1"), ("POST", f"{V}/containers/prune"),
     ("POST", f"{V}/exec/e1/start"), ("POST", f"{V}/images/create?fromImage=debian&tag=12"),
-    ("POST", f"{V}/images/apacz:1/tag?repo=apacz&tag=2"), ("POST", f"{V}/images/10.3.0.4:5000/apacz/push?tag=1"),
-    ("DELETE", f"{V}/images/apacz:1"), ("POST", f"{V}/images/prune"), ("POST", f"{V}/build?t=x"),
+    ("POST", f"{V}/images/apacz:1/tag?repo=apacz&tag=2"), ("DELETE", f"{V}/images/apacz:1"),
+    ("POST", f"{V}/images/prune"), ("POST", f"{V}/build?t=x"),
     ("DELETE", f"{V}/networks/n1"), ("DELETE", f"{V}/volumes/v1"), ("DELETE", f"{V}/services/web"),
     ("POST", f"{V}/secrets/create"), ("DELETE", f"{V}/secrets/s1"), ("POST", f"{V}/configs/create"),
     ("GET", f"{V}/configs"), ("GET", f"{V}/configs/c1"), ("POST", f"{V}/auth"), ("GET", f"{V}/images/get?names=a"),
@@ -111,6 +111,9 @@ MEMBER_REFUSED = [
     ("POST", f"{V}//nodes/xyz/update"), ("POST", f"{V}/services/../nodes/xyz/update"),
     ("POST", f"{V}/./nodes/xyz/update"), ("POST", "/nodes/xyz/update"), ("POST", f"{V}/NODES/xyz/update"),
     ("GET", f"{V}/%73warm"), ("POST", f"{V}/containers/abc/../../swarm/leave"),
+    # no push: the registry host's engine reaches the registry's push instance on loopback
+    ("POST", f"{V}/images/127.0.0.1:5001/apacz/push?tag=1"), ("POST", f"{V}/images/localhost:5001/a/push"),
+    ("POST", f"{V}/images/10.3.0.4:5000/apacz/push?tag=1"), ("POST", f"{V}/images/apacz/push"),
 ]
 
 

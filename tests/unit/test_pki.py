@@ -17,7 +17,7 @@ USERS = [{"name": "alice", "role": "admin"}, {"name": "bob", "role": "read-only"
 
 def arguments(root, **extra):
     return dict({"dir": str(root), "environment": "test", "ca_days": 3650, "server_days": 825, "user_days": 365,
-                 "renew_days": 30, "hosts": HOSTS, "users": USERS, "part": "all"}, **extra)
+                 "renew_days": 30, "hosts": HOSTS, "users": USERS, "part": "all", "registry_clients": False}, **extra)
 
 
 def converge(root, check=False, **extra):
@@ -126,3 +126,54 @@ def test_a_hosts_part_needs_the_ca_except_in_check_mode(tmp_path):
         converge(tmp_path, part="hosts")
     checked, _, _ = converge(tmp_path, part="hosts", check=True)
     assert checked.issued == {"node1": "no certificate"} and not (tmp_path / "hosts").exists()
+
+
+def test_the_registry_has_its_own_key_and_its_clients_a_ca_that_signs_no_user(tmp_path):
+    hosts = [dict(HOSTS[0], registry=True), {"name": "node2", "names": ["DNS:node2"]}]
+    environment, _, _ = converge(tmp_path, hosts=hosts, registry_clients=True)
+    assert {"registry clients CA", "registry node1"} <= set(environment.issued)
+    registry = certificate(tmp_path / "registry" / "cert.pem")
+    engine = certificate(tmp_path / "hosts" / "node1" / "cert.pem")
+    assert registry.public_key().public_numbers() != engine.public_key().public_numbers()
+    assert registry.issuer == certificate(tmp_path / "ca.pem").subject
+    clients_ca = certificate(tmp_path / "registry-clients" / "ca.pem")
+    for host in ("node1", "node2"):
+        client = certificate(tmp_path / "hosts" / host / "registry-client" / "cert.pem")
+        assert client.issuer == clients_ca.subject
+        usage = client.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        assert list(usage) == [x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH]
+    assert certificate(tmp_path / "users" / "bob" / "cert.pem").issuer != clients_ca.subject
+    again, _, _ = converge(tmp_path, hosts=hosts, registry_clients=True)
+    assert (again.changes, again.issued) == ([], {})
+
+
+def join_tokens(root):
+    import json
+    with open(root / "join-tokens.json") as handle:
+        return json.load(handle)
+
+
+def test_removing_or_demoting_an_admin_asks_for_new_join_tokens_until_they_are_rotated(tmp_path):
+    users = [{"name": "alice", "role": "admin"}, {"name": "dave", "role": "admin"}, {"name": "bob", "role": "member"}]
+    environment, _, _ = converge(tmp_path, users=users)
+    assert environment.rotate_join_tokens == []
+    assert join_tokens(tmp_path)["readers"] == ["alice", "dave"]
+    # A member leaving could never read them: nothing to rotate.
+    environment, _, _ = converge(tmp_path, users=users[:2])
+    assert environment.rotate_join_tokens == []
+    environment, _, gone = converge(tmp_path, users=[users[0], dict(users[1], role="read-only")])
+    assert environment.rotate_join_tokens == ["dave, who could read them, is no longer an admin of this environment"]
+    environment, _, gone = converge(tmp_path, users=[users[0]])
+    assert gone == ["dave"] and len(environment.rotate_join_tokens) == 1, "still pending: not yet rotated"
+    converge(tmp_path, users=[users[0]], part="join_tokens_rotated")
+    environment, _, _ = converge(tmp_path, users=[users[0]])
+    assert environment.rotate_join_tokens == [] and join_tokens(tmp_path)["readers"] == ["alice"]
+
+
+def test_an_environment_from_before_the_readers_were_kept_rotates_once(tmp_path):
+    converge(tmp_path)
+    os.remove(tmp_path / "join-tokens.json")
+    environment, _, _ = converge(tmp_path)
+    assert environment.rotate_join_tokens == ["every user could read them before Paddock 0.6.0"]
+    check, _, _ = converge(tmp_path, check=True, part="join_tokens_rotated")
+    assert join_tokens(tmp_path)["rotate"], "check mode writes nothing"

@@ -244,22 +244,35 @@ def ssh(key, address):
                            f"root@{address}", "hostname"], capture_output=True, text=True, timeout=30)
 
 
+def join_token():
+    run = docker("alice", "swarm", "join-token", "-q", "worker")
+    assert run.returncode == 0, run.stderr
+    return run.stdout.strip()
+
+
 def test_a_removed_user_loses_the_api_and_ssh_on_the_next_run(carol_edited):
+    """carol (a member) and dave (an admin, who could read the join tokens) are added, then removed."""
     inventory, key_dir = carol_edited
     with open(f"{key_dir}/id.pub") as handle:
         public = handle.read().strip()
     users = inventory.group("paddock")["vars"]["paddock_users"]
     users[2]["ssh_authorized_keys"] = [public]
+    users.append({"name": "dave", "role": "admin"})
     run = playbook(inventory.save(), os.path.join(PROJECT, "site.yml"))
     assert run.returncode == 0, failures(run.stdout)
+    assert "join tokens were rotated" not in run.stdout
+    token = join_token()
     assert ssh(f"{key_dir}/id", MANAGER).stdout.strip() == "mol01"
     kept = tempfile.mkdtemp(prefix="paddock-carol-bundle-")
     shutil.copytree(f"{PKI}/users/carol", kept, dirs_exist_ok=True)
     assert docker_with(kept, "node", "ls").returncode == 0
 
-    del users[2]
+    del users[2:]
     run = playbook(inventory.save(), os.path.join(PROJECT, "site.yml"))
     assert run.returncode == 0, failures(run.stdout)
+    assert "The swarm's join tokens were rotated: dave, who could read them, is no longer an admin" in run.stdout
+    rotated = join_token()
+    assert rotated != token and token not in run.stdout and rotated not in run.stdout
     refused = docker_with(kept, "node", "ls")
     shutil.rmtree(kept)
     assert refused.returncode != 0
