@@ -29,6 +29,7 @@ ARGS = {
     "context_endpoint": {"type": "str"},
     "part": {"type": "str", "choices": ["all", "environment", "hosts", "join_tokens_rotated"], "default": "all"},
     "registry_clients": {"type": "bool", "default": False},
+    "ike": {"type": "bool", "default": False},
 }
 
 
@@ -112,15 +113,20 @@ class Environment:
         self.expiry[want["subject"]] = pki.expiry(cert)
         return problem is not None
 
-    def host(self, host, ca, registry_ca):
-        """An engine's server certificate; its registry client certificate; and, on the registry's
-        host, the registry's own server certificate and key."""
+    def host(self, host, ca, registry_ca, ike_ca):
+        """An engine's server certificate; its registry client certificate; its IKE certificate for
+        the managed network; and, on the registry's host, the registry's own certificate and key."""
         days, hosts = self.args["server_days"], os.path.join(self.root, "hosts", host["name"])
         want = {"subject": host["name"], "names": host.get("names") or [], "usage": "serverAuth"}
         self.leaf(hosts, want, days, ca)
         if registry_ca:
             self.leaf(os.path.join(hosts, "registry-client"),
                       {"subject": host["name"], "names": [], "usage": "clientAuth"}, days, registry_ca)
+        if ike_ca:
+            # Its identities are its addresses and name: a peer pins the address it expects.
+            names = [n for n in host.get("names") or [] if n not in ("DNS:localhost", "IP:127.0.0.1")]
+            self.leaf(os.path.join(hosts, "ike"), {"subject": host["name"], "names": names, "usage": "ike"},
+                      days, ike_ca)
         if host.get("registry"):
             want = {"subject": f"registry {host['name']}", "names": host.get("names") or [], "usage": "serverAuth"}
             self.leaf(os.path.join(self.root, "registry"), want, days, ca)
@@ -174,8 +180,12 @@ class Environment:
         registry_ca = (self.own_ca(os.path.join(self.root, "registry-clients"),
                                    f"{self.args['environment']} registry clients", "registry clients CA")
                        if self.args["registry_clients"] else None)
+        # The managed network's hosts authenticate with certificates from a CA that signs nothing else.
+        ike_ca = (self.own_ca(os.path.join(self.root, "managed-network"),
+                              f"{self.args['environment']} managed network", "managed network CA")
+                  if self.args["ike"] else None)
         for host in self.args["hosts"] if part != "environment" else []:
-            self.host(host, ca, registry_ca)
+            self.host(host, ca, registry_ca, ike_ca)
         if part == "hosts":
             return set(), []
         ca_pem = pki.cert_pem(ca[0])

@@ -33,7 +33,8 @@ def _network(value):
 def config_errors(settings, hosts, pools=()):
     """Problems with the managed network's settings, before any host is touched.
 
-    ``settings``: range, host_prefix, psk_length (0 when missing); ``hosts``: the described
+    ``settings``: range, host_prefix, auth (certificate or psk), tls (whether the environment has
+    its CA), psk_length (0 when missing; needed with psk); ``hosts``: the described
     hosts (swarm_hosts), of which present swarm nodes join the network; ``pools``: Docker's
     default-address-pools, which it must not overlap."""
     errors = []
@@ -63,8 +64,15 @@ def config_errors(settings, hosts, pools=()):
         if addr and _network(f"{addr}/32") and net.overlaps(_network(f"{addr}/32")):
             errors.append(f"{where}_range: {net} contains {host['name']}'s own address {addr}; the tunnels "
                           "run between host addresses outside it")
+    auth = settings.get("auth", "psk")
     psk_length = settings.get("psk_length") or 0
-    if not psk_length:
+    if auth not in ("certificate", "psk"):
+        errors.append(f"{where}_auth: must be certificate or psk, got {auth!r}")
+    elif auth == "certificate":
+        if not settings.get("tls", True):
+            errors.append(f"{where}_auth: certificate needs the environment's CA (paddock_tls: true); "
+                          "set managed_network_auth: psk and a managed_network_psk")
+    elif not psk_length:
         errors.append("inventory: managed_network_psk: missing: generate one per environment and keep it in "
                       "Ansible Vault (README, The managed network)")
     elif psk_length < 32:

@@ -22,7 +22,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-USAGES = {"serverAuth": ExtendedKeyUsageOID.SERVER_AUTH, "clientAuth": ExtendedKeyUsageOID.CLIENT_AUTH}
+# "ike" is id-kp-ipsecIKE (RFC 4945), for the managed network's IKE certificates.
+USAGES = {"serverAuth": ExtendedKeyUsageOID.SERVER_AUTH, "clientAuth": ExtendedKeyUsageOID.CLIENT_AUTH,
+          "ike": x509.ObjectIdentifier("1.3.6.1.5.5.7.3.17")}
 SKEW = datetime.timedelta(hours=1)
 
 

@@ -87,8 +87,15 @@ options:
         server certificate (from the environment's CA) in C(registry/).
     type: bool
     default: false
-  context_endpoint:
+  ike:
     description:
+      - Whether the managed network authenticates its hosts with certificates. Then a third CA,
+        the managed network's, is kept in C(managed-network/); it signs one IKE certificate per
+        host in C(hosts/NAME/ike/), whose alternative names are the host's name and addresses (a
+        peer pins the address it expects), and nothing else.
+    type: bool
+    default: false
+  context_endpoint:
       - The engine API every user's docker context points at (C(tcp://ADDRESS:2376)). Contexts are
         named C(ENVIRONMENT-USER). Omitted, no context is made. Without a docker CLI on the
         controller, only the bundles are made, with a warning.

@@ -107,3 +107,13 @@ def test_good_settings_pass_and_plain_docker_hosts_are_not_counted():
     described = hosts("a", "b") + [{"name": "plain", "want": None, "state": "present", "addr": "10.42.9.9"}]
     assert config_errors({"range": "10.42.0.0/16", "host_prefix": 24, **PSK}, described,
                          [{"base": "172.20.0.0/14"}]) == []
+
+
+def test_certificate_authentication_needs_no_psk_but_the_environments_ca():
+    settings = {"range": "10.42.0.0/16", "host_prefix": 24, "auth": "certificate", "tls": True, "psk_length": 0}
+    assert config_errors(settings, hosts("a"), []) == []
+    assert config_errors(dict(settings, tls=False), hosts("a"), []) == [
+        "inventory: managed_network_auth: certificate needs the environment's CA (paddock_tls: true); "
+        "set managed_network_auth: psk and a managed_network_psk"]
+    assert config_errors(dict(settings, auth="none"), hosts("a"), []) == [
+        "inventory: managed_network_auth: must be certificate or psk, got 'none'"]

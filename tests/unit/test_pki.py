@@ -17,7 +17,8 @@ USERS = [{"name": "alice", "role": "admin"}, {"name": "bob", "role": "read-only"
 
 def arguments(root, **extra):
     return dict({"dir": str(root), "environment": "test", "ca_days": 3650, "server_days": 825, "user_days": 365,
-                 "renew_days": 30, "hosts": HOSTS, "users": USERS, "part": "all", "registry_clients": False}, **extra)
+                 "renew_days": 30, "hosts": HOSTS, "users": USERS, "part": "all", "registry_clients": False,
+                 "ike": False}, **extra)
 
 
 def converge(root, check=False, **extra):
@@ -177,3 +178,18 @@ def test_an_environment_from_before_the_readers_were_kept_rotates_once(tmp_path)
     assert environment.rotate_join_tokens == ["every user could read them before Paddock 0.6.0"]
     check, _, _ = converge(tmp_path, check=True, part="join_tokens_rotated")
     assert join_tokens(tmp_path)["rotate"], "check mode writes nothing"
+
+
+def test_each_host_gets_an_ike_certificate_for_its_own_addresses_from_a_ca_that_signs_nothing_else(tmp_path):
+    hosts = [{"name": "node1", "names": ["DNS:node1", "DNS:localhost", "IP:127.0.0.1", "IP:192.0.2.10"]}]
+    environment, _, _ = converge(tmp_path, hosts=hosts, ike=True)
+    assert "managed network CA" in environment.issued
+    ike = certificate(tmp_path / "hosts" / "node1" / "ike" / "cert.pem")
+    assert ike.issuer == certificate(tmp_path / "managed-network" / "ca.pem").subject
+    names = ike.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert {str(n.value) for n in names} == {"node1", "192.0.2.10"}
+    usage = ike.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert [u.dotted_string for u in usage] == ["1.3.6.1.5.5.7.3.17"]
+    assert certificate(tmp_path / "hosts" / "node1" / "cert.pem").issuer != ike.issuer
+    again, _, _ = converge(tmp_path, hosts=hosts, ike=True)
+    assert (again.changes, again.issued) == ([], {})

@@ -292,7 +292,9 @@ BAD = {
     "a prefix too small for the hosts": ({"managed_network_host_prefix": 17},
                                          "inventory: managed_network_host_prefix: /17 subnets of 10.42.0.0/16 give "
                                          "2 subnets for 3 hosts; use a longer prefix or a larger range"),
-    "a missing PSK": ({"managed_network_psk": ""},
+    "an unknown authentication": ({"managed_network_auth": "password"},
+                                  "inventory: managed_network_auth: must be certificate or psk, got 'password'"),
+    "a missing PSK": ({"managed_network_auth": "psk", "managed_network_psk": ""},
                       "inventory: managed_network_psk: missing: generate one per environment and keep it in Ansible "
                       "Vault (README, The managed network)"),
 }
@@ -311,3 +313,95 @@ def test_bad_settings_are_refused_before_any_host_changes(case):
     assert run.returncode != 0
     assert expected in run.stdout, failures(run.stdout)
     assert ssh_calls == []  # stopped in validation, before any connection to a host
+
+
+def forged_certificate(address):
+    """A key and a certificate that name ``address``, from a CA the attacker made: PEM texts."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.UTC)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "nw01")])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(address))]),
+                           critical=False)
+            .sign(key, hashes.SHA256()))
+    return (key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()).decode(),
+            cert.public_bytes(serialization.Encoding.PEM).decode())
+
+
+# A connection as an attacker would write it: another host's address and identity.
+FORGED = """  forged-{name} {{
+    version = 2
+    local_addrs = {address}
+    remote_addrs = {peer}
+    encap = yes
+    local {{
+      auth = pubkey
+      certs = {certs}
+      id = {address}
+    }}
+    remote {{
+      auth = pubkey
+      id = {peer}
+    }}
+    children {{
+      forged-{name} {{
+        local_ts = {ts}
+        remote_ts = 10.42.0.0/16
+      }}
+    }}
+  }}
+"""
+
+
+def put(container, path, text):
+    subprocess.run(["docker", "exec", "-i", container, "sh", "-c", f"cat > {path}"], input=text, text=True,
+                   check=True, timeout=30)
+
+
+def test_a_host_that_takes_over_another_hosts_address_cannot_pose_as_it():
+    """nw03, taken over, claims nw01's address and identity towards nw02: with its own valid
+    certificate (which names nw03) and with one it forged, nw02 refuses both. Runs last: it moves
+    nw01's address for a while, and puts it back."""
+    victim, peer, attacker = (f"{LAB}-{h}" for h in ("nw01", "nw02", "nw03"))
+    address = ADDRESS["nw01"]
+    route = outer_docker("exec", victim, "ip", "route", "show", "default").strip()
+    remote_ts = re.search(r"paddock-nw01 \{.*?remote_ts = (\S+)", outer_docker(
+        "exec", peer, "cat", "/etc/swanctl/conf.d/paddock.conf"), re.S).group(1)
+    key, cert = forged_certificate(address)
+    put(attacker, "/etc/swanctl/private/forged.pem", key)
+    put(attacker, "/etc/swanctl/x509/forged.pem", cert)
+    put(attacker, "/etc/swanctl/conf.d/forged.conf", "connections {\n" + "".join(
+        FORGED.format(name=name, certs=certs, address=address, peer=ADDRESS["nw02"], ts=remote_ts)
+        for name, certs in (("own", "paddock-host.pem"), ("made", "forged.pem"))) + "}\n")
+    outer_docker("exec", attacker, "swanctl", "--load-all", "--noprompt")
+    try:
+        outer_docker("exec", victim, "ip", "addr", "del", f"{address}/24", "dev", "eth0")
+        outer_docker("exec", attacker, "ip", "addr", "add", f"{address}/32", "dev", "eth0")
+        outer_docker("exec", peer, "ip", "neigh", "flush", "dev", "eth0")
+        for attempt in ("own", "made"):
+            tried = subprocess.run(["docker", "exec", attacker, "timeout", "40", "swanctl", "--initiate", "--child",
+                                    f"forged-{attempt}"], capture_output=True, text=True)
+            # nw02 answered, and refused the identity: not a network failure.
+            assert "received AUTHENTICATION_FAILED notify error" in tried.stdout, (attempt, tried.stdout[-2000:])
+            assert "initiate failed" in tried.stdout + tried.stderr, attempt
+        assert "forged" not in outer_docker("exec", peer, "swanctl", "--list-sas")
+    finally:
+        subprocess.run(["docker", "exec", attacker, "sh", "-c",
+                        f"ip addr del {address}/32 dev eth0; rm -f /etc/swanctl/conf.d/forged.conf "
+                        "/etc/swanctl/private/forged.pem /etc/swanctl/x509/forged.pem; swanctl --load-all --noprompt"],
+                       capture_output=True)
+        subprocess.run(["docker", "exec", victim, "sh", "-c", f"ip addr add {address}/24 dev eth0; "
+                        f"ip route replace {route}"], capture_output=True)
+        subprocess.run(["docker", "exec", peer, "ip", "neigh", "flush", "dev", "eth0"], capture_output=True)
+    assert all(len(m) == 2 for m in wait_for_mesh(HOSTS, timeout=90).values())
