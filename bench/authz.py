@@ -1,0 +1,185 @@
+"""What the authorization plugin's decision adds to an API call, at p99, with 50 concurrent clients.
+
+dockerd asks the plugin about every request over a unix socket (POST /AuthZPlugin.AuthZReq with
+the user, method, URI, certificate and body). This runs the real plugin (roles/docker/files/
+paddock-authz) as two processes, as an engine's host runs it, each on its own socket: as it is,
+and with its decision bypassed (every request allowed, nothing matched or checked). It sends
+both the same requests, as dockerd sends them, from 50 concurrent clients, in interleaved
+rounds. The difference of the two latencies is what the decision costs; the transport to the
+plugin is in both. It also times the decision alone, one request at a time.
+
+    .venv/bin/python bench/authz.py [--rounds 6] [--requests 40]
+
+The mix is a read-only listing, a member's container create and service create (bodies checked),
+a member's refused node update (percent-encoded) and an admin's info. Writes
+bench/results/authz.json.
+"""
+
+import argparse
+import asyncio
+import base64
+import hashlib
+import importlib.machinery
+import importlib.util
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _lab import ROOT  # noqa: E402
+
+PLUGIN = os.path.join(ROOT, "roles", "docker", "files", "paddock-authz")
+DER = b"a client certificate, as DER"
+PEM = f"-----BEGIN CERTIFICATE-----\n{base64.b64encode(DER).decode()}\n-----END CERTIFICATE-----\n"
+USERS = {"alice": "admin", "carol": "member", "bob": "read-only"}
+CONTAINER = {"Image": "apacz:1", "Cmd": ["httpd-foreground"], "Env": ["A=1"],
+             "HostConfig": {"Binds": ["data:/data"], "PortBindings": {"80/tcp": [{"HostPort": "8080"}]},
+                            "RestartPolicy": {"Name": "always"}, "Memory": 268435456}}
+SERVICE = {"Name": "web", "TaskTemplate": {"ContainerSpec": {"Image": "apacz:1", "Env": ["A=1"],
+                                                             "Mounts": [{"Type": "volume", "Source": "data",
+                                                                         "Target": "/data"}]},
+                                           "Networks": [{"Target": "web_default"}]},
+           "Mode": {"Replicated": {"Replicas": 3}}, "EndpointSpec": {"Ports": [{"TargetPort": 80}]}}
+MIX = [("bob", "GET", "/v1.41/containers/json?all=1", None),
+       ("carol", "POST", "/v1.41/containers/create?name=web", CONTAINER),
+       ("carol", "POST", "/v1.41/services/create", SERVICE),
+       ("carol", "POST", "/v1.41/%6Eodes/abc/update?version=3", {}),
+       ("alice", "GET", "/v1.41/info", None)]
+
+
+def load_plugin(name="paddock_authz"):
+    loader = importlib.machinery.SourceFileLoader(name, PLUGIN)
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader(name, loader))
+    loader.exec_module(module)
+    return module
+
+
+# The plugin's own main(), in a process of its own; with "bypass", its decision allows everything.
+SERVE = """
+import sys
+sys.path.insert(0, {bench!r})
+from authz import load_plugin
+plugin = load_plugin()
+plugin.host_network_ids = lambda: {{"f" * 64}}  # the engine's own answer, without an engine here
+if sys.argv[1] == "bypass":
+    plugin.decide = lambda policy, request, host_networks=frozenset(): (True, "")
+plugin.main()
+"""
+
+
+def serve(kind, path, policy):
+    env = dict(os.environ, PADDOCK_AUTHZ_SOCKET=path, PADDOCK_AUTHZ_POLICY=policy)
+    code = SERVE.format(bench=os.path.dirname(os.path.abspath(__file__)))
+    process = subprocess.Popen([sys.executable, "-c", code, kind], env=env, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 20
+    while not os.path.exists(path):
+        if time.time() > deadline:
+            raise SystemExit(f"the {kind} plugin did not start")
+        time.sleep(0.05)
+    return process
+
+
+def payload(user, method, uri, body):
+    request = {"User": user, "UserAuthNMethod": "TLS", "RequestMethod": method, "RequestUri": uri,
+               "RequestHeaders": {"Content-Type": "application/json"},
+               "RequestPeerCertificates": [base64.b64encode(PEM.encode()).decode()]}
+    if body is not None:
+        request["RequestBody"] = base64.b64encode(json.dumps(body).encode()).decode()
+    data = json.dumps(request).encode()
+    return (b"POST /AuthZPlugin.AuthZReq HTTP/1.1\r\nHost: plugin\r\nContent-Type: application/json\r\n"
+            b"Content-Length: " + str(len(data)).encode() + b"\r\nConnection: close\r\n\r\n" + data)
+
+
+def ask(path, message):
+    started = time.perf_counter()
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.connect(path)
+        sock.sendall(message)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return time.perf_counter() - started, b'"Allow": true' in answer
+
+
+async def ask_async(path, message):
+    started = time.perf_counter()
+    reader, writer = await asyncio.open_unix_connection(path)
+    writer.write(message)
+    await writer.drain()
+    await reader.read()
+    writer.close()
+    return time.perf_counter() - started
+
+
+async def round_of(path, messages, clients, requests):
+    """``clients`` clients, each sending ``requests`` requests one after another."""
+    async def client(index):
+        return [await ask_async(path, messages[(index + i) % len(messages)]) for i in range(requests)]
+    batches = await asyncio.gather(*(client(i) for i in range(clients)))
+    return [elapsed for batch in batches for elapsed in batch]
+
+
+def decision_alone(policy_path, rows, repeat=2000):
+    """Microseconds per decision, in this process, one request at a time."""
+    plugin = load_plugin("paddock_authz_alone")
+    plugin.print = lambda *args, **kwargs: None  # the refusal's log line is the transport's cost
+    policy = plugin.Policy(policy_path)
+    requests = [json.loads(payload(*row).split(b"\r\n\r\n", 1)[1]) for row in rows]
+    started = time.perf_counter()
+    for _ in range(repeat):
+        for request in requests:
+            plugin.decide(policy, request, frozenset({"f" * 64}))
+    return (time.perf_counter() - started) / (repeat * len(requests)) * 1e6
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--requests", type=int, default=40, help="per client and round")
+    parser.add_argument("--clients", type=int, default=50)
+    args = parser.parse_args()
+    work = tempfile.mkdtemp(prefix="paddock-authz-bench-")
+    policy = os.path.join(work, "authz.json")
+    with open(policy, "w") as handle:
+        json.dump({"users": {u: {"role": r, "fingerprints": [hashlib.sha256(DER).hexdigest()]}
+                             for u, r in USERS.items()}, "member_allow": {}}, handle)
+    sockets = {kind: os.path.join(work, f"{kind}.sock") for kind in ("real", "bypass")}
+    servers = [serve(kind, path, policy) for kind, path in sockets.items()]
+    try:
+        messages = [payload(*row) for row in MIX]
+        # The real plugin allows all but the node update; the bypassed one allows everything.
+        verdicts = {kind: [ask(path, m)[1] for m in messages] for kind, path in sockets.items()}
+        assert verdicts == {"real": [True, True, True, False, True], "bypass": [True] * 5}, verdicts
+        times = {"real": [], "bypass": []}
+        for number in range(args.rounds):
+            order = ("real", "bypass") if number % 2 == 0 else ("bypass", "real")
+            for kind in order:
+                times[kind] += asyncio.run(round_of(sockets[kind], messages, args.clients, args.requests))
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait()
+    summary = {kind: {"p50_ms": round(statistics.median(v) * 1000, 3), "p99_ms": round(percentile(v, 0.99) * 1000, 3),
+                      "requests": len(v)} for kind, v in times.items()}
+    summary["decision_p99_ms"] = round(summary["real"]["p99_ms"] - summary["bypass"]["p99_ms"], 3)
+    summary["decision_p50_ms"] = round(summary["real"]["p50_ms"] - summary["bypass"]["p50_ms"], 3)
+    summary["decision_alone_us"] = round(decision_alone(policy, MIX), 1)
+    summary["clients"], summary["rounds"] = args.clients, args.rounds
+    print(json.dumps(summary, indent=2))
+    with open(os.path.join(ROOT, "bench", "results", "authz.json"), "w") as handle:
+        json.dump(summary, handle, indent=2)
+        handle.write("\n")
+
+
+if __name__ == "__main__":
+    main()
