@@ -80,7 +80,8 @@ class ActionModule(ActionBase):
             out.append({"name": stack.name, "state": doc["state"], "prune": doc["prune"],
                         "compose": stack.compose, "hash": stack.hash, "lbs": stack.lbs,
                         "warnings": stack.warnings, "services": sorted(stack.compose["services"]),
-                        "catalog": doc.get("catalog"), "secrets": doc.get("secrets", [])})
+                        "catalog": doc.get("catalog"), "secrets": doc.get("secrets", []),
+                        "secret_files": stack.secret_files})
         out += [{"name": d["name"], "state": "absent"} for d in absent if not only or d["name"] == only]
         result.update(changed=False, stacks=out)
         if any(s.get("secrets") for s in out):
@@ -155,6 +156,6 @@ class ActionModule(ActionBase):
         return {"name": entry["name"], "state": state, "prune": entry.get("prune", True),
                 "compose": prepared["compose"], "rancher": prepared["rancher"],
                 "compose_file": prepared["compose_file"], "rancher_file": prepared["rancher_file"],
-                "labels": prepared["labels"], "secrets": prepared["secrets"],
+                "labels": prepared["labels"], "secrets": prepared["secrets"], "passwords": prepared["passwords"],
                 "catalog": {"entry": app.name, "folder": prepared["folder"], "version": prepared["version"],
                             "upgrade_from": prepared["upgrade_from"]}}, []

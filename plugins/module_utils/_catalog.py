@@ -470,7 +470,8 @@ def prepare(entry, wanted_version, answers, answers_source, stack_name):
     """Everything needed to deploy one entry as a stack, or the errors that stop it.
 
     Returns a dict: errors, warnings, folder, version, compose, rancher, compose_file,
-    rancher_file, labels (for the services), upgrade_from, secrets."""
+    rancher_file, labels (for the services), upgrade_from, secrets (every form of every password,
+    for masking), passwords (the password answers by variable)."""
     out = {"errors": list(entry.errors), "warnings": [], "secrets": []}
     folder, problem = entry.find(wanted_version)
     if problem:
@@ -483,6 +484,8 @@ def prepare(entry, wanted_version, answers, answers_source, stack_name):
         return out
     values, typed, secrets, errors = check_answers(version, answers, answers_source)
     out["secrets"] = secrets
+    out["passwords"] = {q["variable"]: values[q["variable"]] for q in version.questions
+                        if isinstance(q, dict) and q.get("type") == "password" and values.get(q.get("variable"))}
     if errors:
         out["errors"] = errors
         return out

@@ -32,6 +32,7 @@ import hashlib
 import json
 import re
 
+from ansible_collections.paddock.platform.plugins.module_utils import _stack_secrets
 from ansible_collections.paddock.platform.plugins.module_utils._cloud_config_schema import key_path
 from ansible_collections.paddock.platform.plugins.module_utils._stack_schema import (
     COMPOSE_SCHEMA,
@@ -111,6 +112,7 @@ class Stack:
         self.errors = []
         self.warnings = []
         self.compose = None
+        self.secret_files = {}
         self.lbs = []
         self.services = {}
         self.rancher = {}
@@ -500,9 +502,11 @@ def haproxy_config(stack, name, rules, rancher, health, ctx):
 
 
 def render(name, compose, rancher, ctx, compose_file="docker-compose.yml", rancher_file="rancher-compose.yml",
-           known_targets=None, service_labels=None):
+           known_targets=None, service_labels=None, passwords=None):
     """Validate and translate one stack. ``compose`` and ``rancher`` are the parsed documents;
-    ``service_labels`` are set on every service (a catalog app's entry and version)."""
+    ``service_labels`` are set on every service (a catalog app's entry and version);
+    ``passwords`` (a catalog app's password answers) become Swarm secrets where the image reads
+    them from a file."""
     stack = Stack(name, compose_file, rancher_file)
     if not isinstance(name, str) or not STACK_NAME.match(name):
         stack.error("inventory", ["paddock_stacks", "name"],
@@ -591,6 +595,8 @@ def render(name, compose, rancher, ctx, compose_file="docker-compose.yml", ranch
     for service in compose_out["services"].values():
         if service_labels:
             service.setdefault("deploy", {}).setdefault("labels", {}).update(service_labels)
+    # Before the digest, which is on every service: it must not be a fast oracle of a password.
+    stack.secret_files = _stack_secrets.to_secrets(name, compose_out, passwords)
     digest = hashlib.sha256(json.dumps(compose_out, sort_keys=True).encode()).hexdigest()
     for service in compose_out["services"].values():
         service.setdefault("deploy", {}).setdefault("labels", {})[HASH_LABEL] = digest
@@ -679,7 +685,7 @@ def render_all(documents, ctx):
     for doc in documents:
         stack = render(doc["name"], doc.get("compose"), doc.get("rancher"), {**ctx, "health": health},
                        doc.get("compose_file", "docker-compose.yml"), doc.get("rancher_file", "rancher-compose.yml"),
-                       known_targets=known, service_labels=doc.get("labels"))
+                       known_targets=known, service_labels=doc.get("labels"), passwords=doc.get("passwords"))
         if doc["name"] in names:
             stack.error("inventory", ["paddock_stacks", names[doc["name"]]], f"stack '{doc['name']}' is listed twice")
         names[doc["name"]] = len(names)

@@ -69,6 +69,14 @@ options:
     type: list
     elements: str
     default: []
+  secret_files:
+    description:
+      - The contents of the secrets that O(compose) names as C(file - ./NAME.secrets/KEY) (a
+        catalog app's passwords). They are written beside the compose file (mode 0600) only for
+        the deploy, which makes them Swarm secrets, and removed after it. Secrets of the stack
+        that the compose file no longer names are removed once no task uses them.
+    type: dict
+    default: {}
 attributes:
   check_mode:
     support: full
@@ -93,6 +101,7 @@ services:
 
 import json
 import os
+import shutil
 import tempfile
 import time
 
@@ -125,6 +134,13 @@ class Swarm:
         _rc, out, _err = self.run("service", "inspect", *ids)
         prefix = f"{stack}_"
         return {s["Spec"]["Name"][len(prefix):]: s for s in json.loads(out)}
+
+    def remove_unused_secrets(self, stack, keys):
+        """Remove the stack's secrets its compose file no longer names (an old password's); one
+        a running task still uses stays until the next deploy."""
+        _rc, out, _err = self.run("secret", "ls", "--format", "{{.Name}}", "--filter", f"label={NAMESPACE}={stack}")
+        for secret in set(out.split()) - {f"{stack}_{key}" for key in keys}:
+            self.run("secret", "rm", secret, check=False)
 
     def networks(self, stack):
         _rc, out, _err = self.run("network", "ls", "--quiet", "--filter", f"label={NAMESPACE}={stack}")
@@ -242,10 +258,21 @@ def present(module, swarm):
     args = ["stack", "deploy", "--compose-file", path, "--resolve-image", "always"]
     if module.params["prune"]:
         args.append("--prune")
-    swarm.run(*args, name)
+    secrets_dir = os.path.join(directory, f"{name}.secrets")
+    try:
+        if module.params["secret_files"]:
+            os.makedirs(secrets_dir, mode=0o700, exist_ok=True)
+            for key, content in module.params["secret_files"].items():
+                descriptor = os.open(os.path.join(secrets_dir, key), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with os.fdopen(descriptor, "w") as handle:
+                    handle.write(content)
+        swarm.run(*args, name)
+    finally:
+        shutil.rmtree(secrets_dir, ignore_errors=True)
     if module.params["wait_timeout"]:
         swarm.wait(name, [s for s, a in actions.items() if a in ("created", "updated")],
                    module.params["wait_timeout"])
+    swarm.remove_unused_secrets(name, compose.get("secrets") or {})
     module.exit_json(**result)
 
 
@@ -303,6 +330,7 @@ def main():
             "wait_timeout": {"type": "int", "default": 300},
             "catalog": {"type": "dict"},
             "secret_values": {"type": "list", "elements": "str", "default": [], "no_log": True},
+            "secret_files": {"type": "dict", "default": {}, "no_log": True},
         },
         supports_check_mode=True,
     )

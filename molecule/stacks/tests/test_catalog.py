@@ -154,6 +154,23 @@ def test_wordpress_launches_and_its_page_answers_through_the_load_balancer():
     assert status == 200 and "<title>Paddock catalog" in body, (status, body[:500])
 
 
+def test_then_its_passwords_are_swarm_secrets_that_no_service_specification_shows():
+    """What a read-only user reads (GET /services) holds no password: the database and WordPress
+    read theirs from Swarm secrets (the installer above proved WordPress reached the database)."""
+    specs = on_host(INVENTORY, "st01", "docker service ls -q --filter label=com.docker.stack.namespace=blog "
+                                       "| xargs docker service inspect")
+    for secret in (DB_PASSWORD, ROOT_PASSWORD):
+        assert secret not in specs
+    env = {s["Spec"]["Name"]: s["Spec"]["TaskTemplate"]["ContainerSpec"].get("Env") or [] for s in json.loads(specs)}
+    assert any(v.startswith("WORDPRESS_DB_PASSWORD_FILE=/run/secrets/db_password_") for v in env["blog_wordpress"])
+    assert {v.split("=")[0] for v in env["blog_mariadb"]} >= {"MARIADB_PASSWORD_FILE", "MARIADB_ROOT_PASSWORD_FILE"}
+    names = on_host(INVENTORY, "st01", "docker secret ls --format '{{.Name}}'").split()
+    assert sorted(n.rsplit("_", 1)[0] for n in names if n.startswith("blog_")) == \
+        ["blog_db_password", "blog_db_root_password"]
+    assert on_host(INVENTORY, "st01", "ls /etc/paddock/stacks/blog.secrets 2>&1 || true").strip().endswith(
+        "No such file or directory")
+
+
 def test_launching_again_with_the_same_answers_changes_nothing_in_check_mode_or_for_real():
     check = launch(*WORDPRESS, "-e", "version=0", "--check", "--diff")
     assert all(r["changed"] == 0 for r in recap(check.stdout).values()), changed_tasks(check.stdout)
