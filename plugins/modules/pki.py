@@ -96,6 +96,7 @@ options:
     type: bool
     default: false
   context_endpoint:
+    description:
       - The engine API every user's docker context points at (C(tcp://ADDRESS:2376)). Contexts are
         named C(ENVIRONMENT-USER). Omitted, no context is made. Without a docker CLI on the
         controller, only the bundles are made, with a warning.
