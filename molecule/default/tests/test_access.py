@@ -1,5 +1,6 @@
 """Access control as a user meets it: the engines' TLS API, users' certificates and roles, SSH keys."""
 
+import concurrent.futures
 import datetime
 import http.client
 import json
@@ -214,6 +215,16 @@ volumes:
                       "{{.Spec.Mode.Replicated.Replicas}}").stdout.strip() == "3"
     finally:
         docker("carol", "stack", "rm", "carolstack")
+
+
+def test_fifty_concurrent_api_calls_all_get_their_answer_from_the_plugin():
+    """dockerd asks the plugin once per call, all at once: none may fail to reach it."""
+    calls = [("bob", "GET", "/v1.41/containers/json"), ("carol", "GET", "/v1.41/services"),
+             ("carol", "POST", "/v1.41/swarm/leave")] * 17
+    with concurrent.futures.ThreadPoolExecutor(len(calls)) as pool:
+        answers = list(pool.map(lambda call: raw_request(*call), calls))
+    assert [status for status, _ in answers] == [200, 200, 403] * 17, [a for a in answers if a[0] not in (200, 403)]
+    assert all("may not POST /swarm/leave" in text for status, text in answers if status == 403)
 
 
 def test_every_engine_serves_only_tls_on_2376_and_nothing_on_2375():
