@@ -8,22 +8,30 @@ both the same requests, as dockerd sends them, from 50 concurrent clients, in in
 rounds. The difference of the two latencies is what the decision costs; the transport to the
 plugin is in both. It also times the decision alone, one request at a time.
 
-    .venv/bin/python bench/authz.py [--rounds 6] [--requests 40]
+    .venv/bin/python bench/authz.py [--rounds 6] [--requests 40] [--engine]
 
 The mix is a read-only listing, a member's container create and service create (bodies checked),
-a member's refused node update (percent-encoded) and an admin's info. Writes
-bench/results/authz.json.
+a member's refused node update (percent-encoded) and an admin's info.
+
+With --engine (the lab up, ./scripts/lab up), it also measures real API calls: 50 clients,
+each with its own TLS connection to paddock01's engine (kept alive, as the docker CLI's is),
+against the engine whose plugin is the real one, then the same plugin with its decision
+bypassed (swapped in for the round through systemd, and the real one put back after), in
+interleaved rounds. Writes bench/results/authz.json.
 """
 
 import argparse
 import asyncio
 import base64
+import concurrent.futures
 import hashlib
+import http.client
 import importlib.machinery
 import importlib.util
 import json
 import os
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -137,6 +145,81 @@ def decision_alone(policy_path, rows, repeat=2000):
     return (time.perf_counter() - started) / (repeat * len(requests)) * 1e6
 
 
+ENGINE = "10.3.0.4"
+LAB_PKI = os.path.expanduser("~/.paddock/paddock-lab/pki")
+SSH = ["ssh", "-i", os.path.expanduser("~/.paddock/paddock-lab/ansible"), "-o", "IdentitiesOnly=yes", "-o",
+       "UserKnownHostsFile=" + os.path.expanduser("~/.paddock/paddock-lab/known_hosts"), f"root@{ENGINE}"]
+# On the engine's host: the installed plugin, its decision bypassed, in place of the real one.
+BYPASS = ("systemctl stop paddock-authz paddock-authz-bypass 2>/dev/null; systemd-run --quiet --unit paddock-authz-bypass python3 -c '"
+          "import importlib.machinery as m, importlib.util as u; "
+          "l = m.SourceFileLoader(\"authz\", \"/usr/local/sbin/paddock-authz\"); "
+          "p = u.module_from_spec(u.spec_from_loader(\"authz\", l)); l.exec_module(p); "
+          "p.decide = lambda policy, request, host_networks=frozenset(): (True, \"\"); p.main()'")
+REAL = "systemctl stop paddock-authz-bypass 2>/dev/null; systemctl start paddock-authz"
+# The lab's users: bob reads, alice is an admin; a read-only create is refused by its route.
+API_MIX = [("bob", "GET", "/v1.41/containers/json?all=1", None), ("bob", "GET", "/v1.41/services", None),
+           ("alice", "GET", "/v1.41/info", None), ("bob", "POST", "/v1.41/containers/create", CONTAINER)]
+
+
+def on_engine_host(command):
+    subprocess.run([*SSH, command], check=True, capture_output=True, timeout=60)
+
+
+def plugin_answers():
+    """True once the engine answers a TLS user (the plugin behind it is up)."""
+    return api_client("bob")[1]("GET", "/v1.41/version", None)[1] == 200
+
+
+def api_client(user):
+    """(connection, call): one kept-alive TLS connection to the engine as ``user``."""
+    context = ssl.create_default_context(cafile=f"{LAB_PKI}/ca.pem")
+    context.load_cert_chain(f"{LAB_PKI}/users/{user}/cert.pem", f"{LAB_PKI}/users/{user}/key.pem")
+    connection = http.client.HTTPSConnection(ENGINE, 2376, timeout=30, context=context)
+
+    def call(method, target, body):
+        started = time.perf_counter()
+        data = json.dumps(body).encode() if body is not None else None
+        connection.request(method, target, body=data, headers={"Content-Type": "application/json"})
+        answer = connection.getresponse()
+        answer.read()
+        return time.perf_counter() - started, answer.status
+    return connection, call
+
+
+def engine_round(clients, requests):
+    def client(index):
+        calls = {user: api_client(user)[1] for user in ("alice", "bob")}
+        out = []
+        for i in range(requests):
+            user, method, target, body = API_MIX[(index + i) % len(API_MIX)]
+            out.append(calls[user](method, target, body))
+        return out
+    with concurrent.futures.ThreadPoolExecutor(clients) as pool:
+        found = [item for batch in pool.map(client, range(clients)) for item in batch]
+    return [elapsed for elapsed, _ in found], sorted({status for _, status in found})
+
+
+def engine_bench(rounds, clients, requests):
+    times, statuses = {"real": [], "bypass": []}, {}
+    try:
+        for number in range(rounds):
+            for kind in (("real", "bypass") if number % 2 == 0 else ("bypass", "real")):
+                on_engine_host(BYPASS if kind == "bypass" else REAL)
+                deadline = time.time() + 30
+                while not plugin_answers():
+                    if time.time() > deadline:
+                        raise SystemExit(f"the engine does not answer with the {kind} plugin")
+                    time.sleep(0.2)
+                elapsed, seen = engine_round(clients, requests)
+                times[kind] += elapsed
+                statuses[kind] = seen
+    finally:
+        on_engine_host(REAL)
+    # The bypassed plugin allowed the read-only create (400 or 201 from the engine), the real one refused it.
+    assert 403 in statuses["real"] and 403 not in statuses["bypass"], statuses
+    return times
+
+
 def percentile(values, fraction):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
@@ -147,6 +230,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--requests", type=int, default=40, help="per client and round")
     parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--engine", action="store_true", help="also real API calls on the lab's paddock01")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="paddock-authz-bench-")
     policy = os.path.join(work, "authz.json")
@@ -174,6 +258,15 @@ def main():
     summary["decision_p99_ms"] = round(summary["real"]["p99_ms"] - summary["bypass"]["p99_ms"], 3)
     summary["decision_p50_ms"] = round(summary["real"]["p50_ms"] - summary["bypass"]["p50_ms"], 3)
     summary["decision_alone_us"] = round(decision_alone(policy, MIX), 1)
+    if args.engine:
+        api = engine_bench(args.rounds, args.clients, max(1, args.requests // 2))
+        summary["api"] = {kind: {"p50_ms": round(statistics.median(v) * 1000, 3),
+                                 "p99_ms": round(percentile(v, 0.99) * 1000, 3), "requests": len(v)}
+                          for kind, v in api.items()}
+        summary["api"]["decision_p99_ms"] = round(summary["api"]["real"]["p99_ms"]
+                                                  - summary["api"]["bypass"]["p99_ms"], 3)
+        summary["api"]["decision_p50_ms"] = round(summary["api"]["real"]["p50_ms"]
+                                                  - summary["api"]["bypass"]["p50_ms"], 3)
     summary["clients"], summary["rounds"] = args.clients, args.rounds
     print(json.dumps(summary, indent=2))
     with open(os.path.join(ROOT, "bench", "results", "authz.json"), "w") as handle:
