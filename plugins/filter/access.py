@@ -9,6 +9,8 @@ import os
 import re
 import ssl
 
+from ansible_collections.paddock.platform.plugins.module_utils._cloud_config_schema import ssh_key_problem
+
 ROLES = ("admin", "member", "read-only")
 NAME = re.compile(r"^[a-z][a-z0-9._-]{0,63}$")
 KEYS = {"name", "role", "ssh_authorized_keys"}
@@ -38,9 +40,13 @@ def users_errors(users):
         if user.get("role") not in ROLES:
             errors.append(f"{where}.role: must be one of {', '.join(ROLES)}, got {user.get('role')!r}")
         keys = user.get("ssh_authorized_keys", [])
-        if not isinstance(keys, list) or not all(isinstance(k, str) and k.startswith(("ssh-", "ecdsa-", "sk-"))
-                                                 for k in keys):
+        if not isinstance(keys, list):
             errors.append(f"{where}.ssh_authorized_keys: must be a list of public keys (ssh-ed25519 AAAA...)")
+            continue
+        for number, key in enumerate(keys):
+            problem = ssh_key_problem(key) if isinstance(key, str) else "not a string"
+            if problem:
+                errors.append(f"{where}.ssh_authorized_keys[{number}]: not an SSH public key ({problem})")
     return errors
 
 

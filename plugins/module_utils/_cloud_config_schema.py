@@ -231,6 +231,8 @@ def _is_ssh_key(value):
 
 def ssh_key_problem(line):
     """Return why ``line`` is not a public key, or None. Options before the type are allowed."""
+    if "\n" in line.rstrip("\n") or "\r" in line:
+        return "a line break (a second key would ride along): one key per entry"
     fields = line.split()
     positions = [i for i, field in enumerate(fields) if field in SSH_KEY_TYPES]
     if not positions or positions[0] + 1 >= len(fields):

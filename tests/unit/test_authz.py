@@ -337,3 +337,27 @@ def test_the_inventorys_member_allowances_are_checked_before_any_host_is_touched
         "inventory: paddock_member_allow.capabilities[1]: must be a capability name such as NET_ADMIN, "
         "got 'net_admin'",
     ]
+
+
+KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICH2pUohk3CPGwgrM1MJc6jPRRmQCnSrejg4R93njSYJ alice@laptop"
+
+
+def test_the_inventorys_users_are_checked_key_by_key_before_any_host_is_touched():
+    from ansible_collections.paddock.platform.plugins.filter.access import users_errors
+
+    assert users_errors([{"name": "alice", "role": "admin", "ssh_authorized_keys": [KEY]}]) == []
+    assert users_errors([
+        {"name": "alice", "role": "admin", "ssh_authorized_keys": ["ssh-ed25519 notakey!!", KEY + "\n" + KEY, 7]},
+        {"name": "Bob", "role": "root", "shell": "/bin/sh"},
+        {"name": "alice", "role": "member", "ssh_authorized_keys": KEY},
+    ]) == [
+        "inventory: paddock_users[0].ssh_authorized_keys[0]: not an SSH public key (bad base64)",
+        "inventory: paddock_users[0].ssh_authorized_keys[1]: not an SSH public key (a line break (a second key "
+        "would ride along): one key per entry)",
+        "inventory: paddock_users[0].ssh_authorized_keys[2]: not an SSH public key (not a string)",
+        "inventory: paddock_users[1].shell: unknown key (known: name, role, ssh_authorized_keys)",
+        "inventory: paddock_users[1].name: must be a lower-case user name (letters, digits, . _ -), got 'Bob'",
+        "inventory: paddock_users[1].role: must be one of admin, member, read-only, got 'root'",
+        "inventory: paddock_users[2].name: alice is already listed as paddock_users[0]",
+        "inventory: paddock_users[2].ssh_authorized_keys: must be a list of public keys (ssh-ed25519 AAAA...)",
+    ]

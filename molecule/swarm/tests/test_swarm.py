@@ -108,7 +108,7 @@ def test_a_bad_inventory_is_refused_before_any_host_is_touched(edit, message):
     assert ssh_calls == []  # the run stopped in validation, before any connection to a host
 
 
-def test_adding_a_node_by_an_inventory_line_changes_nothing_else(edited):
+def test_adding_a_node_by_an_inventory_line_changes_nothing_else_but_each_firewall_admitting_it(edited):
     on_host(INVENTORY, "sw01", f"docker service create -q --name web --replicas 4 --no-resolve-image {IMAGE}")
     before = task_containers("paddock", "web")
     assert sum(len(ids) for ids in before.values()) == 4
@@ -120,8 +120,16 @@ def test_adding_a_node_by_an_inventory_line_changes_nothing_else(edited):
     assert run.returncode == 0, run.stdout[-3000:]
     counts = recap(run.stdout)
     assert counts["sw06"]["changed"] > 0
-    assert {h: c["changed"] for h, c in counts.items() if h != "sw06"} == dict.fromkeys(
-        MANAGERS + WORKERS + ["localhost"], 0), changed_tasks(run.stdout)
+    # Every other host changes its firewall to admit the new node (its script, then its chain),
+    # and nothing else.
+    others = [line for line in changed_tasks(run.stdout).splitlines() if "[sw06" not in line]
+    assert sorted({line.split(": changed: ")[0] for line in others}) == [
+        "host_firewall : Put the firewall's chain in place",
+        "host_firewall : Write the host firewall's script and unit"], "\n".join(others)
+    assert {h: c["changed"] for h, c in counts.items() if h != "sw06"} == {
+        **dict.fromkeys(MANAGERS + WORKERS, 2), "localhost": 0}, "\n".join(others)
+    for host in MANAGERS + WORKERS:
+        assert "-A PADDOCK-HOST -s 10.3.4.16/32 -j RETURN" in on_host(INVENTORY, host, "iptables -S PADDOCK-HOST")
     assert nodes(INVENTORY, "sw01")["sw06"]["Status"] == "Ready"
     assert task_containers("paddock", "web") == before  # no running task restarted
 
