@@ -17,7 +17,7 @@ import base64
 import ipaddress
 import re
 
-from jsonschema import Draft7Validator, FormatChecker
+from jsonschema import Draft7Validator, FormatChecker, validators
 
 from ansible_collections.paddock.platform.plugins.module_utils._cloud_config import (
     ENCODINGS,
@@ -264,6 +264,8 @@ def _describe(value):
         return f"boolean {str(value).lower()}"
     if isinstance(value, int):
         return f"integer {value}"
+    if isinstance(value, float):
+        return f"number {value}"
     if isinstance(value, str):
         return f"string '{value}'"
     return {dict: "a mapping", list: "a list", type(None): "null"}.get(type(value), repr(value))
@@ -301,8 +303,14 @@ def _problem(error):
     return [(path, error.message)]
 
 
+# JSON Schema calls 1450.0 an integer; YAML users who write it meant something else.
+_TYPES = Draft7Validator.TYPE_CHECKER.redefine(
+    "integer", lambda checker, value: isinstance(value, int) and not isinstance(value, bool))
+_Validator = validators.extend(Draft7Validator, type_checker=_TYPES)
+
+
 def schema_errors(config):
-    validator = Draft7Validator(SCHEMA, format_checker=_checker)
+    validator = _Validator(SCHEMA, format_checker=_checker)
     found = []
     for error in validator.iter_errors(config):
         found.extend(_problem(error))

@@ -35,12 +35,24 @@ def inventory_errors(hosts):
             errors.append(f"{where}: node_state: must be one of: {', '.join(STATES)}; "
                           f"got '{host.get('state')}'")
         if host.get("addr") is not None and not _is_ip(host["addr"]):
-            errors.append(f"{where}: swarm_advertise_addr: '{host['addr']}' is not an IP address")
+            errors.append(f"{where}: swarm_advertise_addr: {host['addr']!r} is not an IP address")
+        elif host.get("addr") is not None and not _is_unicast(host["addr"]):
+            errors.append(f"{where}: swarm_advertise_addr: {host['addr']} is not an address other hosts can "
+                          "reach (unspecified, loopback or multicast)")
         if host.get("listen_addr") not in (None, "") and not _is_ip(host["listen_addr"]):
             errors.append(f"{where}: swarm_listen_addr: '{host['listen_addr']}' is not an IP address (the port "
                           "is always 2377)")
-        if not isinstance(host.get("labels", {}), dict):
+        labels = host.get("labels", {})
+        if not isinstance(labels, dict):
             errors.append(f"{where}: swarm_labels: must be a mapping of label to value")
+            labels = {}
+        for key, value in labels.items():
+            if str(key).startswith("paddock."):
+                errors.append(f"{where}: swarm_labels.{key}: labels under paddock. are Paddock's own "
+                              f"({INVENTORY_LABEL} is how it finds the node)")
+            elif isinstance(value, (dict, list)) or value is None:
+                got = "a mapping" if isinstance(value, dict) else "a list" if isinstance(value, list) else "nothing"
+                errors.append(f"{where}: swarm_labels.{key}: must be a string, number or boolean, got {got}")
     errors += _duplicate_addresses(hosts)
     managers = [h["name"] for h in hosts if "swarm_managers" in h.get("groups", [])
                 and h.get("state", "present") == "present"]
@@ -58,11 +70,19 @@ def inventory_errors(hosts):
 
 
 def _is_ip(value):
+    """An IP address written as one (ipaddress would take the integer 167969543 too)."""
+    if not isinstance(value, str):
+        return False
     try:
         ipaddress.ip_address(value)
     except ValueError:
         return False
     return True
+
+
+def _is_unicast(value):
+    address = ipaddress.ip_address(value)
+    return not (address.is_unspecified or address.is_loopback or address.is_multicast)
 
 
 def _duplicate_addresses(hosts):

@@ -119,6 +119,8 @@ BAD = [
      [("rancher.network.interfaces.eth1.gateway_ipv6", "'10.0.0.1' is not an IPv6 address")]),
     ("mtu as a string", {"rancher": {"network": {"interfaces": {"eth1": {"mtu": "9000"}}}}},
      [("rancher.network.interfaces.eth1.mtu", "must be an integer, got string '9000'")]),
+    ("mtu as a decimal", {"rancher": {"network": {"interfaces": {"eth1": {"mtu": 1450.0}}}}},
+     [("rancher.network.interfaces.eth1.mtu", "must be an integer, got number 1450.0")]),
     ("mtu too small", {"rancher": {"network": {"interfaces": {"eth1": {"mtu": 40}}}}},
      [("rancher.network.interfaces.eth1.mtu", "must be between 68 and 65535, got 40")]),
     ("dhcp as a string", {"rancher": {"network": {"interfaces": {"eth1": {"dhcp": "yes"}}}}},

@@ -66,6 +66,24 @@ class TestInventory:
             "inv/hosts.yml: host m1: swarm_listen_addr: '0.0.0.0:2377' is not an IP address (the port is always "
             "2377)"]
 
+    def test_an_advertise_address_must_be_an_address_written_as_one_that_others_reach(self):
+        assert inventory_errors([host("m1", addr=167969543), host("w2", "worker", addr="0.0.0.0"),
+                                 host("w3", "worker", addr="127.0.0.1"), host("w4", "worker", addr="fd00::4")]) == [
+            "inv/hosts.yml: host m1: swarm_advertise_addr: 167969543 is not an IP address",
+            "inv/hosts.yml: host w2: swarm_advertise_addr: 0.0.0.0 is not an address other hosts can reach "
+            "(unspecified, loopback or multicast)",
+            "inv/hosts.yml: host w3: swarm_advertise_addr: 127.0.0.1 is not an address other hosts can reach "
+            "(unspecified, loopback or multicast)"]
+
+    def test_labels_are_scalars_and_paddocks_own_are_not_the_inventorys(self):
+        labeled = {**host("m1"), "labels": {"zone": "a", "ssd": True, "rack": {"row": 1}, "empty": None,
+                                            "paddock.inventory_hostname": "m9"}}
+        assert inventory_errors([labeled]) == [
+            "inv/hosts.yml: host m1: swarm_labels.rack: must be a string, number or boolean, got a mapping",
+            "inv/hosts.yml: host m1: swarm_labels.empty: must be a string, number or boolean, got nothing",
+            "inv/hosts.yml: host m1: swarm_labels.paddock.inventory_hostname: labels under paddock. are "
+            "Paddock's own (paddock.inventory_hostname is how it finds the node)"]
+
     def test_hosts_in_no_swarm_group_are_plain_docker_hosts(self):
         assert inventory_errors([host("d1", want=None, groups=[])]) == []
 
