@@ -150,7 +150,8 @@ LAB_PKI = os.path.expanduser("~/.paddock/paddock-lab/pki")
 SSH = ["ssh", "-i", os.path.expanduser("~/.paddock/paddock-lab/ansible"), "-o", "IdentitiesOnly=yes", "-o",
        "UserKnownHostsFile=" + os.path.expanduser("~/.paddock/paddock-lab/known_hosts"), f"root@{ENGINE}"]
 # On the engine's host: the installed plugin, its decision bypassed, in place of the real one.
-BYPASS = ("systemctl stop paddock-authz paddock-authz-bypass 2>/dev/null; systemd-run --quiet --unit paddock-authz-bypass python3 -c '"
+BYPASS = ("systemctl stop paddock-authz paddock-authz-bypass 2>/dev/null; "
+          "systemd-run --quiet --unit paddock-authz-bypass python3 -c '"
           "import importlib.machinery as m, importlib.util as u; "
           "l = m.SourceFileLoader(\"authz\", \"/usr/local/sbin/paddock-authz\"); "
           "p = u.module_from_spec(u.spec_from_loader(\"authz\", l)); l.exec_module(p); "
