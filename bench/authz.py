@@ -92,13 +92,19 @@ def serve(kind, path, policy):
     return process
 
 
-def payload(user, method, uri, body):
+def authz_request(user, method, uri, body):
+    """What dockerd sends the plugin about one API call."""
     request = {"User": user, "UserAuthNMethod": "TLS", "RequestMethod": method, "RequestUri": uri,
                "RequestHeaders": {"Content-Type": "application/json"},
                "RequestPeerCertificates": [base64.b64encode(PEM.encode()).decode()]}
     if body is not None:
         request["RequestBody"] = base64.b64encode(json.dumps(body).encode()).decode()
-    data = json.dumps(request).encode()
+    return request
+
+
+def payload(user, method, uri, body):
+    """The same, as the HTTP request on the plugin's socket."""
+    data = json.dumps(authz_request(user, method, uri, body)).encode()
     return (b"POST /AuthZPlugin.AuthZReq HTTP/1.1\r\nHost: plugin\r\nContent-Type: application/json\r\n"
             b"Content-Length: " + str(len(data)).encode() + b"\r\nConnection: close\r\n\r\n" + data)
 
@@ -137,7 +143,7 @@ def decision_alone(policy_path, rows, repeat=2000):
     plugin = load_plugin("paddock_authz_alone")
     plugin.print = lambda *args, **kwargs: None  # the refusal's log line is the transport's cost
     policy = plugin.Policy(policy_path)
-    requests = [json.loads(payload(*row).split(b"\r\n\r\n", 1)[1]) for row in rows]
+    requests = [authz_request(*row) for row in rows]
     started = time.perf_counter()
     for _ in range(repeat):
         for request in requests:

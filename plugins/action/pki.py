@@ -172,7 +172,7 @@ class Environment:
         if part != "hosts":
             users_dir = os.path.join(self.root, "users")
             first = not (os.path.isdir(users_dir) and os.listdir(users_dir))
-            for path in (self.root, os.path.join(self.root, "hosts"), os.path.join(self.root, "users")):
+            for path in (self.root, os.path.join(self.root, "hosts"), users_dir):
                 self._directory(path)
         ca = self.ca()
         # The registry's clients (the engines, which pull) have a CA of their own, so that no
@@ -198,7 +198,7 @@ class Environment:
             new_ca = self._put(os.path.join(bundle, "ca.pem"), ca_pem, 0o644, f"CA in the bundle of {user['name']}")
             if new or new_ca:
                 renewed.add(user["name"])
-        gone = self.users_gone(os.path.join(self.root, "users"), [u["name"] for u in self.args["users"]])
+        gone = self.users_gone(users_dir, [u["name"] for u in self.args["users"]])
         self.rotate_join_tokens = self.join_token_readers(first)
         return renewed, gone
 

@@ -39,6 +39,8 @@ def digest(stack, variable, value):
 
 
 def _environment(service):
+    """The service's environment as a mapping. Not _stack._as_map: a variable without a value
+    (``- KEY``, ``KEY: null``) is passed through from the deploying shell, and must stay so."""
     environment = service.get("environment")
     if isinstance(environment, list):
         return dict(item.split("=", 1) if "=" in item else (item, None) for item in environment)
