@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 from ansible.errors import AnsibleActionFail, AnsibleError
@@ -13,11 +14,12 @@ from ansible_collections.paddock.platform.plugins.module_utils import _catalog
 from ansible_collections.paddock.platform.plugins.module_utils._stack import render_all
 from ansible_collections.paddock.platform.plugins.module_utils._yaml_file import first_file
 from ansible_collections.paddock.platform.plugins.module_utils._yaml_file import load as load_yaml
+from ansible_collections.paddock.platform.plugins.module_utils._yaml_file import parse as parse_yaml
 
 COMPOSE_NAMES = ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml")
 RANCHER_NAMES = ("rancher-compose.yml", "rancher-compose.yaml")
 STACK_KEYS = {"name", "path", "state", "prune", "compose_file", "rancher_file"}
-CATALOG_KEYS = {"name", "catalog", "version", "answers", "answers_file", "state", "prune"}
+CATALOG_KEYS = {"name", "catalog", "version", "answers", "answers_file", "state", "prune", "answers_extra_var"}
 CONTEXT_KEYS = ("ipvs", "image_map", "lb_image", "lb_constraint", "lb_dir", "lb_max_servers",
                 "lb_check_interval_ms")
 
@@ -121,6 +123,18 @@ class ActionModule(ActionBase):
                 "compose": compose, "rancher": rancher, "compose_file": os.path.relpath(compose_path),
                 "rancher_file": os.path.relpath(rancher_path) if rancher_path else "rancher-compose.yml"}, []
 
+    def _extra_var_answers(self):
+        """``-e answers=...`` as the user typed it: Ansible templates extra vars when they are read,
+        so that ``{{ lookup('pipe', ...) }}`` in an answer would run on the controller. Answers are
+        data: they are read here, untemplated, and their text loses Ansible's template trust.
+        Returns the mapping, or a problem (a string)."""
+        raw = self._task.get_variable_manager().extra_vars.get("answers")
+        plain = json.loads(json.dumps(raw, default=str))
+        if isinstance(plain, str):
+            document, problem = parse_yaml(plain, "answers")
+            return problem[len("answers: "):] if problem else document
+        return plain
+
     def _read_catalog(self, where, entry, base_dir):
         """A catalog app: its entry's version, filled with the checked answers."""
         state, problems = _keys_and_state(where, entry, CATALOG_KEYS)
@@ -132,6 +146,10 @@ class ActionModule(ActionBase):
         if problem:
             return None, problems + [f"{where}.catalog: {problem}"]
         answers, source = entry.get("answers") or {}, f"{where}.answers"
+        if entry.get("answers_extra_var"):
+            answers, source = self._extra_var_answers(), "-e (extra vars on the command line): answers"
+            if isinstance(answers, str):
+                return None, problems + [f"{source}: {answers}"]
         if entry.get("answers_file"):
             path = entry["answers_file"]
             path = path if os.path.isabs(path) else os.path.normpath(os.path.join(base_dir, path))

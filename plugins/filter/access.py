@@ -10,6 +10,7 @@ import re
 import ssl
 
 from ansible_collections.paddock.platform.plugins.module_utils._cloud_config_schema import ssh_key_problem
+from ansible_collections.paddock.platform.plugins.module_utils._problems import origin
 
 ROLES = ("admin", "member", "read-only")
 NAME = re.compile(r"^[a-z][a-z0-9._-]{0,63}$")
@@ -17,14 +18,14 @@ KEYS = {"name", "role", "ssh_authorized_keys"}
 
 
 def users_errors(users):
-    """Every problem of the inventory's paddock_users, as ``inventory: paddock_users[i].key: problem``."""
+    """Every problem of the inventory's paddock_users, as ``<file>:<line>: paddock_users[i].key: problem``."""
     if users is None:
         return []
     if not isinstance(users, list):
-        return ["inventory: paddock_users: must be a list of users, each with a name and a role"]
+        return [f"{origin(users, 'inventory')}: paddock_users: must be a list of users, each with a name and a role"]
     errors, seen = [], {}
     for index, user in enumerate(users):
-        where = f"inventory: paddock_users[{index}]"
+        where = f"{origin(user, origin(users, 'inventory'))}: paddock_users[{index}]"
         if not isinstance(user, dict):
             errors.append(f"{where}: must be a mapping with a name and a role")
             continue
@@ -57,18 +58,19 @@ def member_allow_errors(allow):
     """Every problem of paddock_member_allow: what members may ask of a host beyond the default."""
     if allow is None or allow == {}:
         return []
+    where = origin(allow, "inventory")
     if not isinstance(allow, dict):
-        return ["inventory: paddock_member_allow: must be a mapping with host_paths and capabilities"]
-    errors = [f"inventory: paddock_member_allow.{key}: unknown key (known: capabilities, host_paths)"
+        return [f"{where}: paddock_member_allow: must be a mapping with host_paths and capabilities"]
+    errors = [f"{where}: paddock_member_allow.{key}: unknown key (known: capabilities, host_paths)"
               for key in sorted(set(allow) - {"host_paths", "capabilities"})]
     for index, path in enumerate(allow.get("host_paths") or []):
         if not isinstance(path, str) or not path.startswith("/") or os.path.normpath(path) in ("/", "//"):
-            errors.append(f"inventory: paddock_member_allow.host_paths[{index}]: must be an absolute path "
-                          f"other than /, got {path!r}")
+            errors.append(f"{origin(path, where)}: paddock_member_allow.host_paths[{index}]: must be an absolute "
+                          f"path other than /, got {path!r}")
     for index, name in enumerate(allow.get("capabilities") or []):
         if not isinstance(name, str) or not CAPABILITY.match(name) or name.startswith("CAP_"):
-            errors.append(f"inventory: paddock_member_allow.capabilities[{index}]: must be a capability name "
-                          f"such as NET_ADMIN, got {name!r}")
+            errors.append(f"{origin(name, where)}: paddock_member_allow.capabilities[{index}]: must be a "
+                          f"capability name such as NET_ADMIN, got {name!r}")
     return errors
 
 

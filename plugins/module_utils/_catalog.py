@@ -29,13 +29,13 @@ import difflib
 import os
 import re
 
-from ansible_collections.paddock.platform.plugins.module_utils._cloud_config_schema import key_path
 from ansible_collections.paddock.platform.plugins.module_utils._gotemplate import (
     TemplateError,
     parse,
     render,
     templated,
 )
+from ansible_collections.paddock.platform.plugins.module_utils._problems import key_path
 from ansible_collections.paddock.platform.plugins.module_utils._semver import range_errors
 from ansible_collections.paddock.platform.plugins.module_utils._yaml_file import first_file
 from ansible_collections.paddock.platform.plugins.module_utils._yaml_file import load as load_yaml
@@ -391,6 +391,9 @@ def check_answers(version, answers, source):
             values[variable] = ""
             continue
         problems, checked = check_value(question, value)
+        if answered and "{{" in str(value):
+            problems.append("has '{{', which Swarm reads as its own template in environment values and "
+                            "host names; an answer is data, never a template")
         errors += [f"{source}: {variable}: {p}" for p in problems]
         if problems:
             continue

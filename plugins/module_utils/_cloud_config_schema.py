@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import os
 import re
 
 from jsonschema import Draft7Validator, FormatChecker, validators
@@ -22,7 +23,10 @@ from jsonschema import Draft7Validator, FormatChecker, validators
 from ansible_collections.paddock.platform.plugins.module_utils._cloud_config import (
     ENCODINGS,
     decode_content,
+    merge,
 )
+from ansible_collections.paddock.platform.plugins.module_utils._problems import describe, key_path, origin
+from ansible_collections.paddock.platform.plugins.module_utils._yaml_file import load as load_yaml
 
 # RancherOS keys that Paddock accepts but does not apply on Debian/Ubuntu hosts:
 # they configure RancherOS's own system containers. They are reported as warnings.
@@ -33,15 +37,25 @@ ROS_ONLY_RANCHER = (
     "recovery", "disable", "services_include", "modules", "default_network",
     "repositories", "ssh", "state", "system_docker", "upgrade", "registry_auths",
     "defaults", "resize_device", "sysctl", "restart_services", "hypervisor_service",
-    "shutdown_timeout",
+    "shutdown_timeout", "autoformat", "http_load_retries", "preload_wait",
 )
 ROS_ONLY_DOCKER = (
     "engine", "tls_args", "ca_key", "environment", "storage_context", "exec", "args",
     "bridge", "config_file", "containerd", "exec_root", "graph", "host", "pid_file",
     "restart", "selinux_enabled", "group",
 )
-ROS_ONLY_INTERFACE = ("dhcp_args", "ipv4ll", "bridge", "pre_up", "post_up")
-ROS_ONLY_NETWORK = ("pre_cmds", "post_cmds")
+# Checked, but not applied: Paddock sets addresses, MTUs and gateways on existing links only.
+NOT_CREATED_INTERFACE = ("vlans", "bond", "bond_opts")
+ROS_ONLY_INTERFACE = ("dhcp_args", "ipv4ll", "bridge", "pre_up", "post_up", "wifi_network")
+# dhcp_timeout: the host's own DHCP client runs, not RancherOS's dhcpcd.
+ROS_ONLY_NETWORK = ("pre_cmds", "post_cmds", "dhcp_timeout", "wifi_networks", "modem_networks")
+
+# dockerd's built-in drivers (dockerd --help, Docker 20.10-26). A log driver plugin is
+# named by its reference, which has a '/' (grafana/loki-docker-driver:latest).
+STORAGE_DRIVERS = ("overlay2", "fuse-overlayfs", "btrfs", "zfs", "vfs", "devicemapper", "aufs",
+                   "overlay")
+LOG_DRIVERS = ("json-file", "local", "journald", "syslog", "gelf", "fluentd", "awslogs", "splunk",
+               "etwlogs", "gcplogs", "logentries", "none")
 
 BOND_OPTS = ("mode", "miimon", "lacp_rate", "xmit_hash_policy", "updelay", "downdelay",
              "primary", "ad_select", "arp_interval", "arp_ip_target")
@@ -57,6 +71,10 @@ MAC_RE = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$")
 OWNER_RE = re.compile(r"^[a-z_][a-z0-9_.-]*(:[a-z_][a-z0-9_.-]*)?$|^[0-9]+(:[0-9]+)?$")
 OCTAL_RE = re.compile(r"^0?[0-7]{3,4}$")
 VLANS_RE = re.compile(r"^\d+(:[A-Za-z0-9_.-]+)?(,\d+(:[A-Za-z0-9_.-]+)?)*$")
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# RancherOS reads these as Go strings, and Go's YAML decoder takes a number for a string
+# (`vlans: 100`, `extra_args: [--mtu, 1460]`); Paddock does the same and writes str(value).
+_STR_OR_NUMBER = {"type": ["string", "integer"]}
 
 _STR = {"type": "string"}
 _STRS = {"type": "array", "items": _STR}
@@ -75,7 +93,7 @@ INTERFACE = {
         "mtu": {"type": "integer", "minimum": 68, "maximum": 65535},
         "bond": _STR,
         "bond_opts": {"type": "object", "additionalProperties": {"type": ["string", "integer"]}},
-        "vlans": {"type": "string", "format": "vlans"},
+        "vlans": {"type": ["string", "integer"], "format": "vlans"},
         **{key: _ANY_ROS for key in ROS_ONLY_INTERFACE},
     },
 }
@@ -84,12 +102,13 @@ DOCKER = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
-        "storage_driver": _STR,
+        "storage_driver": {"type": "string", "format": "storage-driver"},
         "registry_mirror": {"type": "string", "format": "url"},
         "insecure_registry": _STRS,
-        "log_driver": _STR,
+        "log_driver": {"type": "string", "format": "log-driver"},
         "log_opts": {"type": "object", "additionalProperties": {"type": ["string", "integer"]}},
-        "extra_args": _STRS,
+        "extra_args": {"type": "array", "items": _STR_OR_NUMBER},
+        "bip": {"type": "string", "format": "cidr"},
         "tls": {"type": "boolean"},
         "server_cert": _STR,
         "server_key": _STR,
@@ -114,7 +133,7 @@ SCHEMA = {
                 "additionalProperties": False,
                 "required": ["path"],
                 "properties": {
-                    "path": {"type": "string", "format": "abspath"},
+                    "path": {"type": "string", "format": "file-path"},
                     "content": _STR,
                     "permissions": {"type": "string", "format": "octal"},
                     "owner": {"type": "string", "format": "owner"},
@@ -123,16 +142,18 @@ SCHEMA = {
                 },
             },
         },
-        "runcmd": {"type": "array", "items": {"type": ["string", "array"], "items": _STR}},
+        "runcmd": {"type": "array", "items": {"type": ["string", "array"], "format": "command",
+                                              "items": _STR_OR_NUMBER}},
         "mounts": {
             "type": "array",
-            "items": {"type": "array", "items": _STR, "minItems": 4, "maxItems": 4},
+            "items": {"type": "array", "minItems": 4, "maxItems": 4,
+                      "items": {"type": "string", "format": "fstab-field"}},
         },
         "rancher": {
             "type": "object",
             "additionalProperties": False,
             "properties": {
-                "environment": {"type": "object",
+                "environment": {"type": "object", "propertyNames": {"format": "env-name"},
                                 "additionalProperties": {"type": ["string", "number", "boolean"]}},
                 "network": {
                     "type": "object",
@@ -175,6 +196,15 @@ FORMAT_PROBLEMS = {
     "octal": "is not an octal mode like '0644'",
     "owner": "is not 'user' or 'user:group'",
     "vlans": "is not a VLAN list like '100,200:name'",
+    "storage-driver": "is not one of dockerd's storage drivers: " + ", ".join(STORAGE_DRIVERS),
+    "log-driver": "is not one of dockerd's log drivers (" + ", ".join(LOG_DRIVERS)
+                  + ") or a log driver plugin's reference (with a '/')",
+    "file-path": "is not an absolute path to a file (starts with '/', does not end with '/', "
+                 "has no '..' and no line break)",
+    "fstab-field": "is not an fstab field: it has a space or a line break (write a space as \\040)",
+    "command": "is an empty command",
+    "env-name": "is not an environment variable name (letters, digits and '_', not starting "
+                "with a digit)",
     "url": "is not a URL like http://mirror.example:5000",
 }
 
@@ -217,11 +247,26 @@ _checks("ipv4")(_ip_checker(4))
 _checks("ipv6")(_ip_checker(6))
 _checks("ip")(_ip_checker(None))
 _checks("hostname")(lambda value: bool(HOSTNAME_RE.match(value)))
-_checks("abspath")(lambda value: value.startswith("/"))
+_checks("file-path")(lambda value: value.startswith("/") and not value.endswith("/")
+                     and ".." not in value.split("/") and not re.search(r"[\n\r\0]", value))
+_checks("storage-driver")(lambda value: value in STORAGE_DRIVERS)
+_checks("log-driver")(lambda value: value in LOG_DRIVERS or "/" in value)
+_checks("fstab-field")(lambda value: not re.search(r"\s", value))
+_checks("env-name")(lambda value: bool(ENV_NAME_RE.match(value)))
 _checks("octal")(lambda value: bool(OCTAL_RE.match(value)))
 _checks("owner")(lambda value: bool(OWNER_RE.match(value)))
 _checks("vlans")(lambda value: bool(VLANS_RE.match(value)))
 _checks("url")(lambda value: bool(re.match(r"^https?://[^\s/]+", value)))
+
+
+@_checker.checks("command")
+def _is_command(value):
+    """A runcmd entry: a non-blank shell line, or an argv whose program is named."""
+    if isinstance(value, str):
+        return bool(value.strip())
+    if isinstance(value, list):
+        return bool(value) and bool(str(value[0]).strip())
+    return True
 
 
 @_checks("ssh-key")
@@ -248,29 +293,6 @@ def ssh_key_problem(line):
     return None
 
 
-def key_path(parts):
-    """Render a jsonschema path as the dotted key path a user reads in the file."""
-    out = ""
-    for part in parts:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out or "(top level)"
-
-
-def _describe(value):
-    if isinstance(value, bool):
-        return f"boolean {str(value).lower()}"
-    if isinstance(value, int):
-        return f"integer {value}"
-    if isinstance(value, float):
-        return f"number {value}"
-    if isinstance(value, str):
-        return f"string '{value}'"
-    return {dict: "a mapping", list: "a list", type(None): "null"}.get(type(value), repr(value))
-
-
 def _problem(error):
     """Turn one jsonschema error into (path parts, problem)."""
     path = list(error.absolute_path)
@@ -286,11 +308,12 @@ def _problem(error):
         if path and path[-1] == "permissions" and isinstance(value, int):
             return [(path, f"must be a quoted octal string like '0644' (YAML reads an unquoted "
                            f"0644 as the number {value})")]
-        return [(path, f"must be {wanted}, got {_describe(value)}")]
+        return [(path, f"must be {wanted}, got {describe(value)}")]
     if kind == "format":
-        return [(path, f"'{value}' {FORMAT_PROBLEMS[expected]}")]
+        shown = value if isinstance(value, (str, int)) else describe(value)
+        return [(path, f"'{shown}' {FORMAT_PROBLEMS[expected]}")]
     if kind == "enum":
-        return [(path, f"must be one of: {', '.join(map(str, expected))}; got {_describe(value)}")]
+        return [(path, f"must be one of: {', '.join(map(str, expected))}; got {describe(value)}")]
     if kind == "required":
         missing = error.message.split("'")[1]
         return [(path, f"missing required key '{missing}'")]
@@ -326,11 +349,11 @@ def _semantic_write_files(config):
         except (ValueError, OSError, EOFError) as exc:
             yield (["write_files", index, "content"],
                    f"does not decode as {entry['encoding']}: {exc}")
-    paths = [e.get("path") for e in config.get("write_files") or [] if isinstance(e, dict)]
-    for index, path in enumerate(paths):
-        if path is not None and paths.index(path) != index:
-            yield (["write_files", index, "path"], f"'{path}' is also written by "
-                                                   f"write_files[{paths.index(path)}]")
+    first = {}
+    for index, entry in enumerate(config.get("write_files") or []):
+        path = entry.get("path") if isinstance(entry, dict) else None
+        if isinstance(path, str) and first.setdefault(path, index) != index:
+            yield (["write_files", index, "path"], f"'{path}' is also written by write_files[{first[path]}]")
 
 
 def _semantic_interfaces(config):
@@ -374,8 +397,9 @@ def _semantic_mounts(config):
         if isinstance(mount, list) and len(mount) == 4 and all(isinstance(f, str) for f in mount):
             if not mount[1].startswith("/"):
                 yield (["mounts", index, 1], f"mount point '{mount[1]}' is not an absolute path")
-            if not mount[0]:
-                yield (["mounts", index, 0], "device is empty")
+            for field, name in ((0, "device"), (2, "filesystem type")):
+                if not mount[field]:
+                    yield (["mounts", index, field], f"{name} is empty")
 
 
 def _semantic_docker(config):
@@ -415,6 +439,11 @@ def warnings(config):
                "is a RancherOS-only interface key; Paddock does not apply it")
               for name, iface in interfaces.items() if isinstance(iface, dict)
               for key in ROS_ONLY_INTERFACE if key in iface]
+    found += [(["rancher", "network", "interfaces", name, key],
+               "is checked but not applied: Paddock does not create VLAN or bond devices; the host's own "
+               "network configuration must")
+              for name, iface in interfaces.items() if isinstance(iface, dict)
+              for key in NOT_CREATED_INTERFACE if key in iface]
     for index, entry in enumerate(config.get("write_files") or []):
         if isinstance(entry, dict) and "container" in entry:
             found.append((["write_files", index, "container"],
@@ -430,3 +459,66 @@ def validate(config):
     if not found:
         found = semantic_errors(config)
     return sorted(((key_path(p), problem) for p, problem in found), key=lambda e: e[0])
+
+
+def _load_source(source, variable, base_dir):
+    """(name for messages, document, problem) for one cloud-config source of the inventory."""
+    where = origin(source, "inventory")
+    if isinstance(source, dict):
+        return f"{where}: {variable} (inline)", source, None
+    if not isinstance(source, str):
+        return f"{where}: {variable}", None, ("must be a file path, an inline mapping or a list of them, "
+                                              f"got {describe(source)}")
+    path = source if os.path.isabs(source) else os.path.join(base_dir, source)
+    shown = os.path.relpath(path) if not os.path.isabs(source) else source
+    document, problem = load_yaml(path, shown)
+    if problem:
+        problem = problem[len(shown) + 2:]
+        return shown, None, (f"{problem} (named by {variable} in {where})"
+                             if problem == "file not found" else problem)
+    if document is None:
+        return shown, {}, None
+    if not isinstance(document, dict):
+        return shown, None, f"must be a mapping at the top level, got {describe(document)}"
+    return shown, document, None
+
+
+def _has_path(document, parts):
+    node = document
+    for part in parts:
+        in_mapping = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
+        if not (in_mapping or in_list):
+            return False
+        node = node[part]
+    return True
+
+
+def check_sources(sources, base_dir):
+    """Load, check and merge a host's cloud-config sources, ``[(value, variable name)]`` in order.
+
+    Returns ``{"errors", "warnings", "config", "sources"}``: messages as ``<file>: <key>: <problem>``,
+    the merged document, and the names of what was merged. Semantic checks run on the merged
+    document (a bond may name an interface of another file) and blame the last file that sets
+    the key, which is where the merged value came from.
+    """
+    loaded, errors = [], []
+    for source, variable in sources:
+        name, document, problem = _load_source(source, variable, base_dir)
+        if problem:
+            errors.append(f"{name}: {problem}")
+            continue
+        errors += [f"{name}: {key_path(p)}: {msg}"
+                   for p, msg in sorted(schema_errors(document), key=lambda e: key_path(e[0]))]
+        loaded.append((name, document))
+    merged = {}
+    for _name, document in loaded:
+        merged = merge(merged, document)
+    if not errors:
+        for parts, message in semantic_errors(merged):
+            owners = [name for name, document in loaded if _has_path(document, parts)]
+            owner = owners[-1] if owners else " + ".join(name for name, _document in loaded)
+            errors.append(f"{owner}: {key_path(parts)}: {message}")
+    notes = [f"cloud-config {key_path(p)} {message}" for p, message in warnings(merged)] if not errors else []
+    return {"errors": errors, "warnings": notes, "config": merged,
+            "sources": [name for name, _document in loaded]}

@@ -16,6 +16,7 @@ DIRECT = {
     "debug": "debug",
     "live_restore": "live-restore",
     "userland_proxy": "userland-proxy",
+    "bip": "bip",
 }
 
 
@@ -36,7 +37,7 @@ def daemon_options(rancher_docker):
 def daemon_args(rancher_docker, tls_port=2376):
     """Flags that daemon.json cannot carry next to the packaged unit's ``-H fd://``."""
     docker = rancher_docker or {}
-    args = list(docker.get("extra_args") or [])
+    args = [str(arg) for arg in docker.get("extra_args") or []]
     if docker.get("tls"):
         args += ["-H", f"tcp://0.0.0.0:{tls_port}"]
     return args

@@ -15,6 +15,8 @@ import hashlib
 import json
 import os
 
+from ansible_collections.paddock.platform.plugins.module_utils._problems import origin
+
 KEYS = {"name", "tag", "build", "args", "on_demand"}
 
 
@@ -37,14 +39,14 @@ def context_digest(directory, args):
 
 
 def errors(images, base_dir, variable="paddock_images"):
-    """Every problem of the images list, as ``inventory: paddock_images[i].key: problem``."""
+    """Every problem of the images list, as ``<file>:<line>: paddock_images[i].key: problem``."""
     if images is None:
         return []
     if not isinstance(images, list):
-        return [f"inventory: {variable}: must be a list of images (name, tag, build)"]
+        return [f"{origin(images, 'inventory')}: {variable}: must be a list of images (name, tag, build)"]
     problems, seen = [], {}
     for index, item in enumerate(images):
-        where = f"inventory: {variable}[{index}]"
+        where = f"{origin(item, origin(images, 'inventory'))}: {variable}[{index}]"
         if not isinstance(item, dict):
             problems.append(f"{where}: must be a mapping with name, tag and build")
             continue

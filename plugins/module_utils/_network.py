@@ -13,6 +13,9 @@ lowest free subnet.
 from __future__ import annotations
 
 import ipaddress
+import re
+
+from ansible_collections.paddock.platform.plugins.module_utils._problems import origin
 
 SUBNET_LABEL = "paddock.managed.subnet"
 # A tunnel's reqid is fixed: this base plus its peer's subnet number. strongSwan 5.9 (Debian 12)
@@ -21,6 +24,10 @@ SUBNET_LABEL = "paddock.managed.subnet"
 # which finds the outbound SA by reqid, sends one peer's traffic into the other's tunnel. Above
 # the dynamic counter (from 1), so other strongSwan connections on a host never collide with these.
 REQID_BASE = 0x10000
+# Swarm's ingress network (docker swarm init's default): the routing mesh's addresses.
+SWARM_INGRESS = "10.0.0.0/24"
+# swanctl.conf carries the PSK inside double quotes, which cannot hold these.
+PSK_UNSAFE = re.compile(r'["\\\x00-\x1f\x7f]')
 
 
 def _network(value):
@@ -34,49 +41,57 @@ def config_errors(settings, hosts, pools=()):
     """Problems with the managed network's settings, before any host is touched.
 
     ``settings``: range, host_prefix, auth (certificate or psk), tls (whether the environment has
-    its CA), psk_length (0 when missing; needed with psk); ``hosts``: the described
+    its CA), psk (empty when missing; needed with psk; never written into a message);
+    ``hosts``: the described
     hosts (swarm_hosts), of which present swarm nodes join the network; ``pools``: Docker's
     default-address-pools, which it must not overlap."""
     errors = []
     hosts = [h for h in hosts if h.get("want") and h.get("state", "present") == "present"]
     others = {f"docker_default_address_pools[{i}]": p.get("base") if isinstance(p, dict) else p
               for i, p in enumerate(pools or [])}
-    where = "inventory: managed_network"
+    at = {key: f"{origin(settings.get(key), 'inventory')}: managed_network_{key}"
+          for key in ("range", "host_prefix", "auth", "psk")}
     net = _network(settings.get("range"))
     if net is None or net.version != 4:
-        errors.append(f"{where}_range: '{settings.get('range')}' is not an IPv4 network like 10.42.0.0/16")
+        errors.append(f"{at['range']}: '{settings.get('range')}' is not an IPv4 network like 10.42.0.0/16")
         return errors
     prefix = settings.get("host_prefix")
     if not isinstance(prefix, int) or isinstance(prefix, bool) or not net.prefixlen <= prefix <= 29:
-        errors.append(f"{where}_host_prefix: must be a whole number from {net.prefixlen} to 29, got {prefix!r}")
+        errors.append(f"{at['host_prefix']}: must be a whole number from {net.prefixlen} to 29, got {prefix!r}")
     else:
         capacity = 2 ** (prefix - net.prefixlen)
         if capacity < len(hosts):
-            errors.append(f"{where}_host_prefix: /{prefix} subnets of {net} give {capacity} subnet"
+            errors.append(f"{at['host_prefix']}: /{prefix} subnets of {net} give {capacity} subnet"
                           f"{'s' if capacity != 1 else ''} for {len(hosts)} hosts; use a longer prefix "
                           "or a larger range")
+    others["Swarm's ingress network"] = SWARM_INGRESS
     for description, cidr in sorted(others.items()):
         other = _network(cidr) if "/" in str(cidr) else _network(f"{cidr}/32")
         if other is not None and other.version == 4 and net.overlaps(other):
-            errors.append(f"{where}_range: {net} overlaps {description} ({cidr})")
+            errors.append(f"{at['range']}: {net} overlaps {description} ({cidr})")
     for host in hosts:
         addr = host.get("addr")
         if addr and _network(f"{addr}/32") and net.overlaps(_network(f"{addr}/32")):
-            errors.append(f"{where}_range: {net} contains {host['name']}'s own address {addr}; the tunnels "
+            errors.append(f"{at['range']}: {net} contains {host['name']}'s own address {addr}; the tunnels "
                           "run between host addresses outside it")
     auth = settings.get("auth", "psk")
-    psk_length = settings.get("psk_length") or 0
+    psk = settings.get("psk")
+    psk_length = len(str(psk)) if psk is not None else 0
     if auth not in ("certificate", "psk"):
-        errors.append(f"{where}_auth: must be certificate or psk, got {auth!r}")
+        errors.append(f"{at['auth']}: must be certificate or psk, got {auth!r}")
     elif auth == "certificate":
         if not settings.get("tls", True):
-            errors.append(f"{where}_auth: certificate needs the environment's CA (paddock_tls: true); "
+            errors.append(f"{at['auth']}: certificate needs the environment's CA (paddock_tls: true); "
                           "set managed_network_auth: psk and a managed_network_psk")
     elif not psk_length:
-        errors.append("inventory: managed_network_psk: missing: generate one per environment and keep it in "
+        errors.append(f"{at['psk']}: missing: generate one per environment and keep it in "
                       "Ansible Vault (README, The managed network)")
     elif psk_length < 32:
-        errors.append("inventory: managed_network_psk: too short: use at least 32 random characters")
+        errors.append(f"{at['psk']}: too short: use at least 32 random characters")
+    elif psk is not None and PSK_UNSAFE.search(str(psk)):
+        errors.append(f"{at['psk']}: has a double quote, a backslash or a control character, which "
+                      "strongSwan's quoted secret can not carry; use printable characters such as "
+                      "`openssl rand -base64 48` gives")
     return errors
 
 

@@ -33,7 +33,7 @@ import json
 import re
 
 from ansible_collections.paddock.platform.plugins.module_utils import _stack_secrets
-from ansible_collections.paddock.platform.plugins.module_utils._cloud_config_schema import key_path
+from ansible_collections.paddock.platform.plugins.module_utils._problems import key_path
 from ansible_collections.paddock.platform.plugins.module_utils._stack_schema import (
     COMPOSE_SCHEMA,
     RANCHER_SCHEMA,
@@ -656,6 +656,17 @@ def _lb_service(stack, name, source, rancher, rules, ctx):
     return service
 
 
+# Host ports the platform itself listens on (README, Host firewall): a stack that publishes one
+# takes it from SSH, Swarm, the tunnels, the engines' API, the agent or the registry.
+PLATFORM_PORTS = {
+    (22, "tcp"): "SSH", (2376, "tcp"): "the engines' TLS API", (2377, "tcp"): "Swarm's cluster management",
+    (7946, "tcp"): "Swarm's gossip", (7946, "udp"): "Swarm's gossip", (4789, "udp"): "Swarm's VXLAN",
+    (500, "udp"): "the managed network's IKE", (4500, "udp"): "the managed network's IKE (NAT-T)",
+    (9100, "tcp"): "the host agent's exporter", (5000, "tcp"): "the registry",
+    (5001, "tcp"): "the registry's push port",
+}
+
+
 def _published(stack):
     """[((port, protocol), service)] for every port a stack publishes on hosts."""
     return [((port["published"], port.get("protocol", "tcp")), svc)
@@ -691,7 +702,11 @@ def render_all(documents, ctx):
         names[doc["name"]] = len(names)
         if doc.get("state", "present") == "present":
             for key, svc in _published(stack):
-                if key in ports:
+                if key in PLATFORM_PORTS:
+                    stack.error(stack.compose_file, ["services", svc, "ports"],
+                                f"host port {key[0]}/{key[1]} is the platform's own ({PLATFORM_PORTS[key]}); "
+                                "publish another port")
+                elif key in ports:
                     other, other_svc = ports[key]
                     stack.error(stack.compose_file, ["services", svc, "ports"],
                                 f"host port {key[0]}/{key[1]} is already published by {other}/{other_svc}")

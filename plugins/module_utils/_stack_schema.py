@@ -16,7 +16,7 @@ import difflib
 
 from jsonschema import Draft7Validator
 
-from ansible_collections.paddock.platform.plugins.module_utils._cloud_config_schema import _describe
+from ansible_collections.paddock.platform.plugins.module_utils._problems import describe as _describe
 
 STR = {"type": "string"}
 INT = {"type": "integer"}

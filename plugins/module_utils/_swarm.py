@@ -18,46 +18,63 @@ from __future__ import annotations
 import ipaddress
 import json
 
+from ansible_collections.paddock.platform.plugins.module_utils._problems import origin
+
 STATES = ("present", "absent")
 ROLE_GROUPS = {"swarm_managers": "manager", "swarm_workers": "worker"}
 INVENTORY_LABEL = "paddock.inventory_hostname"
 
 
-def inventory_errors(hosts):
-    """Every problem with the inventory's description of the cluster, as strings."""
+def inventory_errors(hosts, load_balancers=(), lb_group="load_balancers"):
+    """Every problem with the inventory's description of the cluster, as strings.
+
+    ``load_balancers``: the hosts of the load balancers' group, each of which must be a
+    present Swarm node (the load balancer runs as a Swarm service on them)."""
     errors = []
     for host in hosts:
-        where = f"{host.get('inventory_file') or 'inventory'}: host {host['name']}"
+        file = host.get("inventory_file") or "inventory"
+        where = f"{file}: host {host['name']}"
+        origins = host.get("origins") or {}
+        at = {key: f"{origins.get(key) or file}: host {host['name']}" for key in
+              ("node_state", "swarm_advertise_addr", "swarm_listen_addr", "swarm_labels")}
         roles = [group for group in ROLE_GROUPS if group in host.get("groups", [])]
         if len(roles) > 1:
             errors.append(f"{where}: is in both swarm_managers and swarm_workers; a host has one role")
         if host.get("state") not in STATES:
-            errors.append(f"{where}: node_state: must be one of: {', '.join(STATES)}; "
+            errors.append(f"{at['node_state']}: node_state: must be one of: {', '.join(STATES)}; "
                           f"got '{host.get('state')}'")
         if host.get("addr") is not None and not _is_ip(host["addr"]):
-            errors.append(f"{where}: swarm_advertise_addr: {host['addr']!r} is not an IP address")
+            errors.append(f"{at['swarm_advertise_addr']}: swarm_advertise_addr: {host['addr']!r} is not an "
+                          "IP address")
         elif host.get("addr") is not None and not _is_unicast(host["addr"]):
-            errors.append(f"{where}: swarm_advertise_addr: {host['addr']} is not an address other hosts can "
+            errors.append(f"{at['swarm_advertise_addr']}: swarm_advertise_addr: {host['addr']} is not an "
+                          "address other hosts can "
                           "reach (unspecified, loopback or multicast)")
         if host.get("listen_addr") not in (None, "") and not _is_ip(host["listen_addr"]):
-            errors.append(f"{where}: swarm_listen_addr: '{host['listen_addr']}' is not an IP address (the port "
-                          "is always 2377)")
+            errors.append(f"{at['swarm_listen_addr']}: swarm_listen_addr: '{host['listen_addr']}' is not an IP "
+                          "address (the port is always 2377)")
         labels = host.get("labels", {})
         if not isinstance(labels, dict):
-            errors.append(f"{where}: swarm_labels: must be a mapping of label to value")
+            errors.append(f"{at['swarm_labels']}: swarm_labels: must be a mapping of label to value")
             labels = {}
         for key, value in labels.items():
             if str(key).startswith("paddock."):
-                errors.append(f"{where}: swarm_labels.{key}: labels under paddock. are Paddock's own "
+                errors.append(f"{at['swarm_labels']}: swarm_labels.{key}: labels under paddock. are Paddock's own "
                               f"({INVENTORY_LABEL} is how it finds the node)")
             elif isinstance(value, (dict, list)) or value is None:
                 got = "a mapping" if isinstance(value, dict) else "a list" if isinstance(value, list) else "nothing"
-                errors.append(f"{where}: swarm_labels.{key}: must be a string, number or boolean, got {got}")
+                errors.append(f"{at['swarm_labels']}: swarm_labels.{key}: must be a string, number or boolean, "
+                              f"got {got}")
     errors += _duplicate_addresses(hosts)
+    nodes = {h["name"] for h in hosts if set(h.get("groups", [])) & set(ROLE_GROUPS)
+             and h.get("state", "present") == "present"}
+    source = next((h.get("inventory_file") for h in hosts), None) or "inventory"
+    errors += [f"{source}: group {lb_group}: host {name} is not a present Swarm node (in swarm_managers "
+               "or swarm_workers, without node_state: absent); the load balancer runs only on nodes"
+               for name in load_balancers if name not in nodes]
     managers = [h["name"] for h in hosts if "swarm_managers" in h.get("groups", [])
                 and h.get("state", "present") == "present"]
     in_swarm = [h for h in hosts if set(h.get("groups", [])) & set(ROLE_GROUPS)]
-    source = next((h.get("inventory_file") for h in hosts), None) or "inventory"
     if not in_swarm:
         return errors  # plain Docker hosts: no swarm to describe
     if not managers:
@@ -280,6 +297,9 @@ def describe_hosts(names, hostvars, info_var="swarm_docker_info"):
             "listen_addr": variables.get("swarm_listen_addr"),
             "labels": variables.get("swarm_labels", {}),
             "inventory_file": variables.get("inventory_file"),
+            "origins": {key: origin(variables.get(key)) for key in
+                        ("node_state", "swarm_advertise_addr", "swarm_listen_addr", "swarm_labels")
+                        if key in variables},
             "info": info,
         })
     return hosts

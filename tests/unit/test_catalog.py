@@ -435,7 +435,7 @@ def test_a_template_that_renders_into_bad_yaml_names_the_answers(templated_entry
     entry, _ = _catalog.find_entry([str(tmp_path)], "git")
     assert prepare(entry, {"db_link": "a"})["errors"] == [
         "templates/git/0/docker-compose.yml.tpl: rendered with the answers, line 8 column 17: not valid YAML: "
-        "mapping values are not allowed here"]
+        "mapping values are not allowed in this context"]
 
 
 def test_the_shipped_prometheus_template_leaves_the_blackbox_exporter_out_when_asked():

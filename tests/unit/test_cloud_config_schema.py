@@ -60,7 +60,8 @@ BAD = [
     ("write_files entry without path", {"write_files": [{"content": "x"}]},
      [("write_files[0]", "missing required key 'path'")]),
     ("write_files relative path", {"write_files": [{"path": "etc/motd"}]},
-     [("write_files[0].path", "'etc/motd' is not an absolute path")]),
+     [("write_files[0].path", "'etc/motd' is not an absolute path to a file (starts with '/', does not "
+                              "end with '/', has no '..' and no line break)")]),
     ("permissions unquoted", {"write_files": [{"path": "/a", "permissions": 420}]},
      [("write_files[0].permissions", "must be a quoted octal string like '0644' (YAML reads an "
                                      "unquoted 0644 as the number 420)")]),
@@ -80,8 +81,8 @@ BAD = [
      [("write_files[0].mode", "unknown key; known keys: container, content, encoding, owner, "
                               "path, permissions")]),
     ("runcmd not a list", {"runcmd": "echo hi"}, [("runcmd", "must be a list, got string 'echo hi'")]),
-    ("runcmd argv with a number", {"runcmd": [["sleep", 5]]},
-     [("runcmd[0][1]", "must be a string, got integer 5")]),
+    ("runcmd argv with a mapping", {"runcmd": [["sleep", {"s": 5}]]},
+     [("runcmd[0][1]", "must be a string or an integer, got a mapping")]),
     ("mount with three fields", {"mounts": [["/dev/vdb", "/mnt", "ext4"]]},
      [("mounts[0]", "must have exactly 4 fields [device, mountpoint, fstype, options], got 3")]),
     ("mount point relative", {"mounts": [["/dev/vdb", "mnt", "ext4", ""]]},
@@ -89,10 +90,11 @@ BAD = [
     ("rancher not a mapping", {"rancher": ["network"]},
      [("rancher", "must be a mapping, got a list")]),
     ("unknown rancher key", {"rancher": {"netwrok": {}}},
-     [("rancher.netwrok", "unknown key; known keys: bootstrap, bootstrap_docker, cloud_init, "
+     [("rancher.netwrok", "unknown key; known keys: autoformat, bootstrap, bootstrap_docker, cloud_init, "
                           "cloud_init_services, console, debug, default_network, defaults, disable, "
-                          "docker, environment, force_console_rebuild, hypervisor_service, log, "
-                          "modules, network, no_sharedroot, recovery, registry_auths, repositories, "
+                          "docker, environment, force_console_rebuild, http_load_retries, "
+                          "hypervisor_service, log, modules, network, no_sharedroot, preload_wait, "
+                          "recovery, registry_auths, repositories, "
                           "resize_device, restart_services, rm_usr, services, services_include, "
                           "shutdown_timeout, ssh, state, sysctl, system_docker, upgrade")]),
     ("nameserver not an address", {"rancher": {"network": {"dns": {"nameservers": ["dns.google"]}}}},
@@ -131,7 +133,7 @@ BAD = [
     ("unknown interface key", {"rancher": {"network": {"interfaces": {"eth1": {"netmask": "255.0.0.0"}}}}},
      [("rancher.network.interfaces.eth1.netmask",
        "unknown key; known keys: address, addresses, bond, bond_opts, bridge, dhcp, dhcp_args, "
-       "gateway, gateway_ipv6, ipv4ll, match, mtu, post_up, pre_up, vlans")]),
+       "gateway, gateway_ipv6, ipv4ll, match, mtu, post_up, pre_up, vlans, wifi_network")]),
     ("bad mac= match", {"rancher": {"network": {"interfaces": {"mac=0c:c4:d7": {"dhcp": True}}}}},
      [("rancher.network.interfaces.mac=0c:c4:d7", "'0c:c4:d7' is not a MAC address like "
                                                   "0c:c4:d7:b2:14:d2")]),
@@ -153,7 +155,7 @@ BAD = [
      [("rancher.docker.extra_args", "must be a list, got string '--mtu 1460'")]),
     ("unknown engine key", {"rancher": {"docker": {"storage-driver": "overlay2"}}},
      [("rancher.docker.storage-driver",
-       "unknown key; known keys: args, bridge, ca_cert, ca_key, config_file, containerd, debug, "
+       "unknown key; known keys: args, bip, bridge, ca_cert, ca_key, config_file, containerd, debug, "
        "engine, environment, exec, exec_root, extra_args, graph, group, host, insecure_registry, "
        "live_restore, log_driver, log_opts, pid_file, registry_mirror, restart, selinux_enabled, "
        "server_cert, server_key, storage_context, storage_driver, tls, tls_args, userland_proxy")]),

@@ -11,7 +11,7 @@ from ansible_collections.paddock.platform.plugins.module_utils._network import (
     reqid,
 )
 
-PSK = {"psk_length": 48}
+PSK = {"psk": "x" * 48}
 
 
 def hosts(*names):
@@ -85,11 +85,11 @@ BAD = {
         {"range": "10.42.0.0/16", "host_prefix": 12, **PSK}, hosts("a"), [],
         ["inventory: managed_network_host_prefix: must be a whole number from 16 to 29, got 12"]),
     "a missing PSK": (
-        {"range": "10.42.0.0/16", "host_prefix": 24, "psk_length": 0}, hosts("a"), [],
+        {"range": "10.42.0.0/16", "host_prefix": 24, "psk": ""}, hosts("a"), [],
         ["inventory: managed_network_psk: missing: generate one per environment and keep it in Ansible Vault "
          "(README, The managed network)"]),
     "a short PSK": (
-        {"range": "10.42.0.0/16", "host_prefix": 24, "psk_length": 8}, hosts("a"), [],
+        {"range": "10.42.0.0/16", "host_prefix": 24, "psk": "8chars!!"}, hosts("a"), [],
         ["inventory: managed_network_psk: too short: use at least 32 random characters"]),
     "not a network": (
         {"range": "10.42.0.1/16", "host_prefix": 24, **PSK}, hosts("a"), [],
@@ -110,7 +110,7 @@ def test_good_settings_pass_and_plain_docker_hosts_are_not_counted():
 
 
 def test_certificate_authentication_needs_no_psk_but_the_environments_ca():
-    settings = {"range": "10.42.0.0/16", "host_prefix": 24, "auth": "certificate", "tls": True, "psk_length": 0}
+    settings = {"range": "10.42.0.0/16", "host_prefix": 24, "auth": "certificate", "tls": True, "psk": ""}
     assert config_errors(settings, hosts("a"), []) == []
     assert config_errors(dict(settings, tls=False), hosts("a"), []) == [
         "inventory: managed_network_auth: certificate needs the environment's CA (paddock_tls: true); "

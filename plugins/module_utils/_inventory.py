@@ -1,0 +1,108 @@
+# Copyright: Paddock contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# Note that this module util is **PRIVATE** to the collection.
+"""Check the inventory's settings for Paddock's roles against the roles' own argument specs.
+
+Every role declares its variables in ``meta/argument_specs.yml`` (type, choices, element
+type). Ansible checks those only when the role starts, which for the swarm or managed
+network role is after other roles have already changed the hosts. This module reads the
+same declarations and checks, on the controller, every one of those variables that the
+inventory or ``-e`` sets, so that ``swarm_availability: paused`` or
+``managed_network_enabled: maybe`` stops the run before any host is touched and names the
+file and line that set it.
+
+It is stricter than Ansible's conversions where they lose the user's meaning: a float for a
+string (``docker_version: 20.10`` is the number 20.1) and a mapping or list for a string are
+refused, not turned into their ``str()``.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+
+import yaml
+
+from ansible_collections.paddock.platform.plugins.module_utils._problems import describe, origin
+
+BOOLEAN_WORDS = ("yes", "no", "true", "false", "on", "off", "y", "n", "t", "f", "1", "0")
+TYPE_NAMES = {"str": "a string", "path": "a path (a string)", "int": "a whole number",
+              "float": "a number", "bool": "true or false", "list": "a list", "dict": "a mapping"}
+
+
+def role_specs(roles_dir):
+    """``{variable: (role, spec)}`` from every role's ``main`` entry point under ``roles_dir``."""
+    specs = {}
+    for path in sorted(glob.glob(os.path.join(roles_dir, "*", "meta", "argument_specs.yml"))):
+        role = os.path.basename(os.path.dirname(os.path.dirname(path)))
+        with open(path) as handle:
+            entry = ((yaml.safe_load(handle) or {}).get("argument_specs") or {}).get("main") or {}
+        for name, spec in (entry.get("options") or {}).items():
+            specs.setdefault(name, (role, spec or {}))
+    return specs
+
+
+def _type_problem(kind, value):
+    """Why ``value`` is not of argument-spec type ``kind``, or None."""
+    if kind in (None, "raw") or value is None:
+        return None
+    ok = {
+        "str": isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)),
+        "path": isinstance(value, str),
+        "int": (isinstance(value, int) and not isinstance(value, bool))
+        or (isinstance(value, str) and value.strip().lstrip("-").isdigit()),
+        "float": isinstance(value, (int, float)) and not isinstance(value, bool),
+        "bool": isinstance(value, bool) or (isinstance(value, int) and value in (0, 1))
+        or (isinstance(value, str) and value.lower() in BOOLEAN_WORDS),
+        "list": isinstance(value, list),
+        "dict": isinstance(value, dict),
+    }.get(kind, True)
+    if ok:
+        return None
+    hint = ""
+    if kind == "str" and isinstance(value, float):
+        hint = " (YAML reads an unquoted 20.10 as the number 20.1: quote the value)"
+    elif kind == "bool" and isinstance(value, str):
+        hint = " (true, false, yes or no)"
+    return f"must be {TYPE_NAMES.get(kind, kind)}, got {describe(value)}{hint}"
+
+
+def _choice(value):
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def value_problems(spec, value):
+    """Problems of one value against one argument spec, as ``[(suffix, problem)]``."""
+    problem = _type_problem(spec.get("type", "raw"), value)
+    if problem:
+        return [("", problem)]
+    found = []
+    choices = spec.get("choices")
+    if choices and value is not None:
+        items = value if isinstance(value, list) else [value]
+        for index, item in enumerate(items):
+            if _choice(item) not in [_choice(c) for c in choices]:
+                at = f"[{index}]" if isinstance(value, list) else ""
+                found.append((at, f"must be one of: {', '.join(map(str, choices))}; got {describe(item)}"))
+    if spec.get("type") == "list" and spec.get("elements") and isinstance(value, list):
+        for index, item in enumerate(value):
+            element = _type_problem(spec["elements"], item)
+            if element:
+                found.append((f"[{index}]", element))
+    return found
+
+
+def variable_errors(variables, specs, raw=None):
+    """Every problem with the role variables set in ``variables`` (a host's values).
+
+    ``raw`` holds the same variables before templating (they carry the origin tags); messages
+    read ``<file>:<line>: <variable>: <problem> (role <role>)``."""
+    raw = variables if raw is None else raw
+    errors = []
+    for name in sorted(set(variables) & set(specs)):
+        role, spec = specs[name]
+        where = origin(raw.get(name), "inventory")
+        errors += [f"{where}: {name}{suffix}: {problem} (a setting of role {role})"
+                   for suffix, problem in value_problems(spec, variables[name])]
+    return errors

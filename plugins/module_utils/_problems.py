@@ -1,0 +1,81 @@
+# Copyright: Paddock contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# Note that this module util is **PRIVATE** to the collection.
+"""How every validation message names where a problem is and what the bad value was.
+
+A message reads ``<file>[:<line>]: <key path>: <problem>``. The file comes from the user's
+own file when Paddock read it, or, for an inventory variable, from the origin ansible-core
+2.19 records on each value it loads (``Origin``: the file and line of the value, or
+``<CLI option '-e'>`` for an extra var). That tag is ansible-core's internal API, so it is
+read defensively: without it (older or newer ansible-core, or a value built by a template),
+the message falls back to the name the caller gives.
+"""
+
+from __future__ import annotations
+
+import os
+
+try:  # ansible-core 2.19+: every loaded value carries where it came from.
+    from ansible._internal._datatag._tags import Origin as _Origin
+except ImportError:  # pragma: no cover - ansible-core without data tagging
+    _Origin = None
+
+EXTRA_VARS = "-e (extra vars on the command line)"
+
+
+def key_path(parts):
+    """Render a key path as the dotted path a user reads in the file: ``a.b[0].c``."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def describe(value):
+    """A value as a user would name it: ``integer 42``, ``string 'x'``, ``a mapping``.
+
+    ``isinstance``, not ``type().__name__``: Ansible hands over its own tagged subclasses
+    (``_AnsibleTaggedInt``), whose names mean nothing to a user.
+    """
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, int):
+        return f"integer {value}"
+    if isinstance(value, float):
+        return f"number {value}"
+    if isinstance(value, str):
+        return f"string '{value}'"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if value is None:
+        return "null"
+    return type(value).__name__
+
+
+def _shown_path(path):
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
+
+
+def origin(value, fallback=None):
+    """Where an Ansible variable's value was written: ``inventory/hosts.yml:12``, the extra-vars
+    name, or ``fallback`` when ansible-core did not record it."""
+    tag = _Origin.get_tag(value) if _Origin is not None else None
+    if tag is None:
+        return fallback
+    if tag.path:
+        return _shown_path(tag.path) + (f":{tag.line_num}" if tag.line_num else "")
+    if tag.description and "-e" in tag.description:
+        return EXTRA_VARS
+    return tag.description or fallback
+
+
+def variable_origin(value, name, fallback="inventory"):
+    """``<where>: <name>`` for a message about inventory variable ``name``."""
+    return f"{origin(value, fallback)}: {name}"
