@@ -1,6 +1,6 @@
 # Copyright: Paddock contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Check a host's role settings from the inventory against the roles' argument specs, on the controller."""
+"""Check the whole inventory on the controller, once, before any host is touched."""
 
 from __future__ import annotations
 
@@ -9,35 +9,53 @@ import os
 from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.paddock.platform.plugins.module_utils._inventory import role_specs, variable_errors
+from ansible_collections.paddock.platform.plugins.module_utils._inventory import check, role_specs
 
 ROLES_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "roles")
 _SPECS = {}
 
 
+class _Templated:
+    """One host's variables, templated on access; a value that fails to template is reported
+    as that variable's problem instead of stopping the whole check."""
+
+    def __init__(self, variables, name, problems):
+        self._variables, self._name, self._problems = variables, name, problems
+
+    def __contains__(self, key):
+        return key in self._variables
+
+    def __getitem__(self, key):
+        try:
+            return self._variables[key]
+        except AnsibleError as exc:
+            self._problems.append(f"host {self._name}: {key}: can not be templated: {exc.message}")
+            return None
+
+    def get(self, key, default=None):
+        if key not in self._variables:
+            return default
+        return self[key]
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
-    _VALID_ARGS = frozenset(("roles_dir",))
+    _VALID_ARGS = frozenset(("hosts", "roles_dir"))
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         roles_dir = os.path.realpath(self._task.args.get("roles_dir") or ROLES_DIR)
         if roles_dir not in _SPECS:
             _SPECS[roles_dir] = role_specs(roles_dir)
-        specs = _SPECS[roles_dir]
-        raw = {name: task_vars[name] for name in specs if name in task_vars}
-        values, errors = {}, []
-        for name, value in raw.items():
-            try:
-                values[name] = self._templar.template(value)
-            except AnsibleError as exc:
-                errors.append(f"{name}: can not be templated: {exc.message}")
-        errors += variable_errors(values, specs, raw)
-        host = task_vars.get("inventory_hostname", "?")
+        groups = task_vars.get("groups", {})
+        names = self._task.args.get("hosts") or groups.get("paddock", [])
+        problems = []
+        hostvars = {name: _Templated(task_vars["hostvars"][name], name, problems) for name in names}
+        errors = check(names, hostvars, groups, task_vars.get("inventory_dir") or ".", _SPECS[roles_dir])
+        errors = problems + errors
         if errors:
-            raise AnsibleActionFail(
-                f"Invalid settings for host {host}:\n" + "\n".join(f"  {host}: {e}" for e in errors),
-                result={"errors": [f"{host}: {e}" for e in errors]})
-        result.update(changed=False, checked=sorted(raw))
+            raise AnsibleActionFail("Invalid inventory:\n" + "\n".join(f"  {e}" for e in errors),
+                                    result={"errors": errors})
+        result.update(changed=False)
         return result

@@ -6,34 +6,13 @@ from __future__ import annotations
 
 import ipaddress
 
-from ansible_collections.paddock.platform.plugins.module_utils._problems import origin
+from ansible_collections.paddock.platform.plugins.module_utils._access import admin_networks_errors
 
 CHAIN = "PADDOCK-HOST"
 
 
 def _network(value):
     return ipaddress.ip_network(str(value), strict=False)
-
-
-def admin_networks_errors(networks):
-    """Every problem of paddock_admin_networks (addresses or networks that reach 2376 and 9100)."""
-    if networks is None:
-        return []
-    errors, where = [], origin(networks, "inventory")
-    if not isinstance(networks, list):
-        return [f"{where}: paddock_admin_networks: must be a list of addresses or networks (192.0.2.0/24)"]
-    for index, value in enumerate(networks):
-        try:
-            network = _network(value) if isinstance(value, str) else None
-        except ValueError:
-            network = None
-        if network is None:
-            errors.append(f"{origin(value, where)}: paddock_admin_networks[{index}]: must be an IPv4 or IPv6 "
-                          f"address or network such as 192.0.2.0/24, got {value!r}")
-        elif network.prefixlen == 0:
-            errors.append(f"{origin(value, where)}: paddock_admin_networks[{index}]: {value} is every address; "
-                          "list the networks operators work from")
-    return errors
 
 
 def host_firewall_rules(nodes, admins, node_ports, admin_ports):

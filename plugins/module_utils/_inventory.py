@@ -24,6 +24,7 @@ import os
 
 import yaml
 
+from ansible_collections.paddock.platform.plugins.module_utils import _access, _images, _network, _swarm
 from ansible_collections.paddock.platform.plugins.module_utils._problems import describe, origin
 
 BOOLEAN_WORDS = ("yes", "no", "true", "false", "on", "off", "y", "n", "t", "f", "1", "0")
@@ -105,4 +106,48 @@ def variable_errors(variables, specs, raw=None):
         where = origin(raw.get(name), "inventory")
         errors += [f"{where}: {name}{suffix}: {problem} (a setting of role {role})"
                    for suffix, problem in value_problems(spec, variables[name])]
+    return errors
+
+
+def _truthy(value, default):
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return value.lower() in ("yes", "true", "on", "y", "t", "1")
+    return bool(value)
+
+
+def check(names, hostvars, groups, inventory_dir, specs):
+    """Every problem of the inventory, as validate.yml reports it, before any host is touched.
+
+    ``names``: the hosts of group paddock, in inventory order; ``hostvars``: host -> its
+    variables (Ansible's hostvars, or plain mappings); ``groups``: group -> hosts. Settings of
+    the whole platform (users, the managed network, images) are read from the first host, as
+    a ``run_once`` task reads them. Linear in the number of hosts.
+    """
+    errors = []
+    for name in names:
+        variables = hostvars[name]
+        present = {key: variables[key] for key in specs if key in variables}
+        errors += [e for e in variable_errors(present, specs) if e not in errors]
+    if errors:
+        return errors  # the checks below read these settings
+    hosts = _swarm.describe_hosts(names, hostvars)
+    first = hostvars[names[0]] if names else {}
+    lb_group = first.get("stack_lb_group") or "load_balancers"
+    errors += _swarm.inventory_errors(hosts, groups.get(lb_group) or [], lb_group)
+    if _truthy(first.get("managed_network_enabled"), True) and groups.get("swarm_managers"):
+        tls = _truthy(first.get("paddock_tls"), True)
+        settings = {
+            "range": first.get("managed_network_range", "10.42.0.0/16"),
+            "host_prefix": first.get("managed_network_host_prefix", 24),
+            "auth": first.get("managed_network_auth", "certificate" if tls else "psk"),
+            "tls": tls,
+            "psk": first.get("managed_network_psk", ""),
+        }
+        errors += _network.config_errors(settings, hosts, first.get("docker_default_address_pools") or [])
+    errors += _access.users_errors(first.get("paddock_users"))
+    errors += _access.member_allow_errors(first.get("paddock_member_allow"))
+    errors += _access.admin_networks_errors(first.get("paddock_admin_networks"))
+    errors += _images.errors(first.get("paddock_images") or [], inventory_dir)
     return errors

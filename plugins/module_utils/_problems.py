@@ -21,7 +21,7 @@ try:  # ansible-core 2.19+: every loaded value carries where it came from.
 except ImportError:  # pragma: no cover - ansible-core without data tagging
     _Origin = None
 
-EXTRA_VARS = "-e (extra vars on the command line)"
+EXTRA_VARS = "-e (the command line's extra vars)"
 
 
 def key_path(parts):

@@ -63,8 +63,8 @@ def inventory_errors(hosts, load_balancers=(), lb_group="load_balancers"):
                               f"({INVENTORY_LABEL} is how it finds the node)")
             elif isinstance(value, (dict, list)) or value is None:
                 got = "a mapping" if isinstance(value, dict) else "a list" if isinstance(value, list) else "nothing"
-                errors.append(f"{at['swarm_labels']}: swarm_labels.{key}: must be a string, number or boolean, "
-                              f"got {got}")
+                errors.append(f"{origin(value, origins.get('swarm_labels') or file)}: host {host['name']}: "
+                              f"swarm_labels.{key}: must be a string, number or boolean, got {got}")
     errors += _duplicate_addresses(hosts)
     nodes = {h["name"] for h in hosts if set(h.get("groups", [])) & set(ROLE_GROUPS)
              and h.get("state", "present") == "present"}

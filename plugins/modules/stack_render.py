@@ -30,6 +30,14 @@ options:
     type: list
     elements: dict
     required: true
+  launch:
+    description:
+      - The catalog apps C(playbooks/catalog.yml) launches from its command line, as items like those
+        of O(stacks) with C(catalog). Their answers given with C(-e answers=...) are read from the
+        extra vars as data, never templated, and messages name them as given on the command line.
+    type: list
+    elements: dict
+    default: []
   catalogs:
     description: Catalog directories searched before Paddock's own C(catalog/), relative to the inventory.
     type: list

@@ -1,0 +1,171 @@
+# Copyright: Paddock contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# Note that this module util is **PRIVATE** to the collection.
+"""From the inventory's stack entries to rendered stacks: read each entry's files, fill a
+catalog app's templates with its checked answers, render them all, and collect every problem.
+
+The ``stack_render`` action is a thin wrapper around ``check``; the bad-input suite calls
+``check`` directly, so both see the same messages.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ansible_collections.paddock.platform.plugins.module_utils import _catalog
+from ansible_collections.paddock.platform.plugins.module_utils._problems import origin
+from ansible_collections.paddock.platform.plugins.module_utils._stack import STACK_NAME, render_all
+from ansible_collections.paddock.platform.plugins.module_utils._yaml_file import first_file
+from ansible_collections.paddock.platform.plugins.module_utils._yaml_file import load as load_yaml
+
+COMPOSE_NAMES = ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml")
+RANCHER_NAMES = ("rancher-compose.yml", "rancher-compose.yaml")
+STACK_KEYS = {"name", "path", "state", "prune", "compose_file", "rancher_file"}
+CATALOG_KEYS = {"name", "catalog", "version", "answers", "answers_file", "state", "prune"}
+# playbooks/catalog.yml's command line: the argument that sets each key of a launched app.
+LAUNCH_ARGS = {"name": "stack_name", "catalog": "app"}
+
+
+def _at(where, launched):
+    """Name a key of an entry: ``paddock_stacks[0].state``, or ``-e state`` for a launched app."""
+    if launched:
+        return lambda key=None: f"-e {LAUNCH_ARGS.get(key, key or 'app')}"
+    return lambda key=None: f"{where}.{key}" if key else where
+
+
+def _keys_and_state(at, entry, known):
+    """(state, problems) of an entry: its unknown keys and a state that is neither."""
+    problems = [f"{at(key)}: unknown key" for key in sorted(set(entry) - known)]
+    state = entry.get("state", "present")
+    if state not in ("present", "absent"):
+        problems.append(f"{at('state')}: must be present or absent, got {state!r}")
+    if not isinstance(entry.get("prune", True), bool):
+        problems.append(f"{at('prune')}: must be a boolean")
+    return state, problems
+
+
+class Reader:
+    """Reads entries. ``load_answers(path)`` returns (document, problem) for an answers file
+    (the action reads it through Ansible's loader, so a vault-encrypted file works);
+    ``launch_answers`` are the answers given with ``-e`` to playbooks/catalog.yml, as data."""
+
+    def __init__(self, base_dir, catalogs, load_answers=None, launch_answers=None):
+        self.base_dir = base_dir
+        self.catalogs = _catalog.search_path(catalogs, base_dir)
+        self.load_answers = load_answers or (lambda path: load_yaml(path, os.path.relpath(path)))
+        self.launch_answers = launch_answers
+        self.warnings = []
+
+    def read(self, where, entry, launched=False):
+        """(document or None, problems) for one entry; ``where`` names it in messages."""
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            return None, [f"{where}: must be a mapping with a name and a path (or a catalog entry)"]
+        at = _at(where, launched)
+        if not STACK_NAME.match(entry["name"]):
+            return None, [f"{at('name')}: a stack name is lower-case letters, digits, - and _ (it names the "
+                          f"stack's services and networks), got {entry['name']!r}"]
+        if "catalog" in entry:
+            return self._catalog_app(at, entry, launched)
+        state, problems = _keys_and_state(at, entry, STACK_KEYS)
+        if state == "absent":
+            return ({"name": entry["name"], "state": state} if not problems else None), problems
+        path = entry.get("path")
+        if not isinstance(path, str):
+            return None, problems + [f"{at('path')}: must be the directory of docker-compose.yml"]
+        directory = path if os.path.isabs(path) else os.path.normpath(os.path.join(self.base_dir, path))
+        compose_path = (os.path.join(directory, entry["compose_file"]) if entry.get("compose_file")
+                        else first_file(directory, COMPOSE_NAMES))
+        rancher_path = (os.path.join(directory, entry["rancher_file"]) if entry.get("rancher_file")
+                        else first_file(directory, RANCHER_NAMES))
+        if compose_path is None:
+            return None, problems + [f"{at('path')}: no docker-compose.yml in {os.path.relpath(directory)}"]
+        compose, problem = load_yaml(compose_path, os.path.relpath(compose_path))
+        rancher = None
+        if problem is None and rancher_path:
+            rancher, problem = load_yaml(rancher_path, os.path.relpath(rancher_path))
+        if problem:
+            return None, problems + [f"stack {entry['name']}: {problem}"]
+        if problems:
+            return None, problems
+        return {"name": entry["name"], "state": state, "prune": entry.get("prune", True),
+                "compose": compose, "rancher": rancher, "compose_file": os.path.relpath(compose_path),
+                "rancher_file": os.path.relpath(rancher_path) if rancher_path else "rancher-compose.yml"}, []
+
+    def _answers(self, at, entry, launched):
+        """(answers, where they were written, problems)."""
+        if launched and self.launch_answers is not None:
+            answers, source = self.launch_answers, "-e answers"
+        else:
+            answers, source = entry.get("answers") or {}, at("answers")
+        if not entry.get("answers_file"):
+            return answers, source, []
+        path = entry["answers_file"]
+        path = path if os.path.isabs(path) else os.path.normpath(os.path.join(self.base_dir, path))
+        shown = os.path.relpath(path)
+        if not os.path.isfile(path):
+            return None, source, [f"{shown}: file not found"]
+        from_file, problem = self.load_answers(path)
+        if problem:
+            return None, source, [problem]
+        if from_file is not None and not isinstance(from_file, dict):
+            return None, source, [f"{shown}: must be a mapping of question variables to answers"]
+        if not isinstance(answers, dict):
+            return answers, source, []
+        # Answers given beside the file win.
+        return {**(from_file or {}), **answers}, shown + (f" + {source}" if answers else ""), []
+
+    def _catalog_app(self, at, entry, launched):
+        """A catalog app: its entry's version, filled with the checked answers."""
+        state, problems = _keys_and_state(at, entry, CATALOG_KEYS)
+        if state == "absent":
+            return ({"name": entry["name"], "state": state} if not problems else None), problems
+        app, problem = _catalog.find_entry(self.catalogs, entry["catalog"])
+        if problem:
+            return None, problems + [f"{at('catalog')}: {problem}"]
+        answers, source, answer_problems = self._answers(at, entry, launched)
+        if answer_problems:
+            return None, problems + answer_problems
+        prepared = _catalog.prepare(app, entry.get("version"), answers, source, entry["name"])
+        self.warnings += [f"stack {entry['name']}: {warning}" for warning in prepared["warnings"]]
+        problems += [f"stack {entry['name']}: {e}" for e in prepared["errors"]]
+        if problems:
+            return None, problems
+        return {"name": entry["name"], "state": state, "prune": entry.get("prune", True),
+                "compose": prepared["compose"], "rancher": prepared["rancher"],
+                "compose_file": prepared["compose_file"], "rancher_file": prepared["rancher_file"],
+                "labels": prepared["labels"], "secrets": prepared["secrets"], "passwords": prepared["passwords"],
+                "catalog": {"entry": app.name, "folder": prepared["folder"], "version": prepared["version"],
+                            "upgrade_from": prepared["upgrade_from"]}}, []
+
+
+def check(stacks, launch, reader, ctx, only=None, only_state=None):
+    """Read, check and render every entry. Returns ``{"errors", "warnings", "documents", "stacks",
+    "absent"}``; ``stacks`` are the rendered ``Stack`` objects of the present ``documents``, in order.
+
+    ``stacks`` is the inventory's ``paddock_stacks``; ``launch`` the apps ``playbooks/catalog.yml``
+    launches from its command line, named as such in messages."""
+    errors, documents = [], []
+    if not isinstance(stacks, list):
+        return {"errors": [f"{origin(stacks, 'inventory')}: paddock_stacks: must be a list of stacks"],
+                "warnings": [], "documents": [], "stacks": [], "absent": []}
+    entries = [(f"{origin(e, origin(stacks, 'inventory'))}: paddock_stacks[{i}]", e, False)
+               for i, e in enumerate(stacks)]
+    entries += [("-e app", e, True) for e in launch or []]
+    for where, entry, launched in entries:
+        if only_state and isinstance(entry, dict) and entry.get("name") == only:
+            entry = {**entry, "state": only_state}
+        doc, problems = reader.read(where, entry, launched)
+        errors += problems
+        if doc:
+            documents.append(doc)
+    absent = [d for d in documents if d["state"] == "absent"]
+    documents = [d for d in documents if d["state"] == "present"]
+    rendered = render_all(documents, ctx) if not errors else []
+    secrets = [v for d in documents for v in d.get("secrets", [])]
+    for stack in rendered:
+        errors += [_catalog.mask(f"stack {stack.name}: {e}", secrets) for e in stack.errors]
+    if only and only not in [d["name"] for d in documents + absent]:
+        errors.append(f"{origin(stacks, 'inventory')}: paddock_stacks: no stack named '{only}'")
+    warnings = reader.warnings + [f"stack {s.name}: {w}" for s in rendered for w in s.warnings]
+    return {"errors": errors, "warnings": warnings, "documents": documents, "stacks": rendered, "absent": absent}
