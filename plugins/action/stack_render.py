@@ -11,6 +11,7 @@ from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.paddock.platform.plugins.module_utils._stack_entries import Reader, check
+from ansible_collections.paddock.platform.plugins.module_utils._yaml_file import load as load_yaml
 from ansible_collections.paddock.platform.plugins.module_utils._yaml_file import parse as parse_yaml
 
 CONTEXT_KEYS = ("ipvs", "image_map", "lb_image", "lb_constraint", "lb_dir", "lb_max_servers",
@@ -62,11 +63,17 @@ class ActionModule(ActionBase):
         return result
 
     def _load_answers(self, path):
-        """An answers file, through Ansible's loader so that a vault-encrypted one is read too."""
+        """An answers file: a vault-encrypted one through Ansible's loader, which decrypts it; any
+        other through Paddock's, which every other user file goes through (a key written twice is
+        an error there)."""
+        with open(path, "rb") as handle:
+            encrypted = handle.read(14) == b"$ANSIBLE_VAULT"
+        if not encrypted:
+            return load_yaml(path, os.path.relpath(path))
         try:
             return self._loader.load_from_file(path), None
         except AnsibleError as exc:
-            return None, f"{os.path.relpath(path)}: not valid YAML, or not decrypted: {exc.message}"
+            return None, f"{os.path.relpath(path)}: not decrypted, or not valid YAML: {exc.message}"
 
     def _launch_answers(self):
         """(answers, problem): ``-e answers=...`` as the user typed it. Ansible templates extra vars

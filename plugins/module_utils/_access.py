@@ -42,7 +42,9 @@ def users_errors(users):
             errors.append(f"{where}.name: {name} is already listed as paddock_users[{seen[name]}]")
         else:
             seen[name] = index
-        if user.get("role") not in ROLES:
+        if user.get("role") is None:
+            errors.append(f"{where}.role: missing: one of {', '.join(ROLES)}")
+        elif user.get("role") not in ROLES:
             errors.append(f"{where}.role: must be one of {', '.join(ROLES)}, got {user.get('role')!r}")
         keys = user.get("ssh_authorized_keys", [])
         if not isinstance(keys, list):
@@ -51,7 +53,7 @@ def users_errors(users):
         for number, key in enumerate(keys):
             problem = ssh_key_problem(key) if isinstance(key, str) else "not a string"
             if problem:
-                errors.append(f"{where}.ssh_authorized_keys[{number}]: not an SSH public key ({problem})")
+                errors.append(f"{where}.ssh_authorized_keys[{number}]: not an SSH public key: {problem}")
     return errors
 
 

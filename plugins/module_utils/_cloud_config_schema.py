@@ -25,7 +25,7 @@ from ansible_collections.paddock.platform.plugins.module_utils._cloud_config imp
     decode_content,
     merge,
 )
-from ansible_collections.paddock.platform.plugins.module_utils._problems import describe, key_path, origin
+from ansible_collections.paddock.platform.plugins.module_utils._problems import describe, either, key_path, origin
 from ansible_collections.paddock.platform.plugins.module_utils._yaml_file import load as load_yaml
 
 # RancherOS keys that Paddock accepts but does not apply on Debian/Ubuntu hosts:
@@ -190,8 +190,6 @@ FORMAT_PROBLEMS = {
     "ipv6": "is not an IPv6 address",
     "ip": "is not an IP address",
     "hostname": "is not a valid host name (letters, digits and '-', labels of 1-63 characters)",
-    "ssh-key": "is not an SSH public key ('<type> <base64> [comment]', type one of "
-               + ", ".join(SSH_KEY_TYPES[:3]) + ", ...)",
     "abspath": "is not an absolute path",
     "octal": "is not an octal mode like '0644'",
     "owner": "is not 'user' or 'user:group'",
@@ -202,7 +200,6 @@ FORMAT_PROBLEMS = {
     "file-path": "is not an absolute path to a file (starts with '/', does not end with '/', "
                  "has no '..' and no line break)",
     "fstab-field": "is not an fstab field: it has a space or a line break (write a space as \\040)",
-    "command": "is an empty command",
     "env-name": "is not an environment variable name (letters, digits and '_', not starting "
                 "with a digit)",
     "url": "is not a URL like http://mirror.example:5000",
@@ -281,7 +278,8 @@ def ssh_key_problem(line):
     fields = line.split()
     positions = [i for i, field in enumerate(fields) if field in SSH_KEY_TYPES]
     if not positions or positions[0] + 1 >= len(fields):
-        return "no key type"
+        return ("no key type ('<type> <base64> [comment]', type one of " + ", ".join(SSH_KEY_TYPES[:3])
+                + ", ...)")
     key_type, blob = fields[positions[0]], fields[positions[0] + 1]
     try:
         raw = base64.b64decode(blob, validate=True)
@@ -303,15 +301,18 @@ def _problem(error):
         hint = f"; known keys: {', '.join(allowed)}" if allowed else ""
         return [(path + [k], f"unknown key{hint}") for k in sorted(extra, key=str)]
     if kind == "type":
-        types = expected if isinstance(expected, list) else [expected]
-        wanted = " or ".join(TYPE_NAMES[t] for t in types)
+        wanted = either(TYPE_NAMES[t] for t in (expected if isinstance(expected, list) else [expected]))
         if path and path[-1] == "permissions" and isinstance(value, int):
             return [(path, f"must be a quoted octal string like '0644' (YAML reads an unquoted "
                            f"0644 as the number {value})")]
         return [(path, f"must be {wanted}, got {describe(value)}")]
     if kind == "format":
-        shown = value if isinstance(value, (str, int)) else describe(value)
-        return [(path, f"'{shown}' {FORMAT_PROBLEMS[expected]}")]
+        if expected == "command":
+            return [(path, "is an empty command: a shell line, or a list whose first item is the program")]
+        shown = f"'{value}'" if isinstance(value, (str, int)) and "\n" not in str(value) else repr(value)
+        if expected == "ssh-key":
+            return [(path, f"{shown} is not an SSH public key: {ssh_key_problem(value)}")]
+        return [(path, f"{shown} {FORMAT_PROBLEMS[expected]}")]
     if kind == "enum":
         return [(path, f"must be one of: {', '.join(map(str, expected))}; got {describe(value)}")]
     if kind == "required":
@@ -519,6 +520,9 @@ def check_sources(sources, base_dir):
             owners = [name for name, document in loaded if _has_path(document, parts)]
             owner = owners[-1] if owners else " + ".join(name for name, _document in loaded)
             errors.append(f"{owner}: {key_path(parts)}: {message}")
-    notes = [f"cloud-config {key_path(p)} {message}" for p, message in warnings(merged)] if not errors else []
+    notes = []
+    for parts, message in warnings(merged) if not errors else []:
+        owners = [name for name, document in loaded if _has_path(document, parts)]
+        notes.append(f"{owners[-1] if owners else 'cloud-config'}: {key_path(parts)}: {message}")
     return {"errors": errors, "warnings": notes, "config": merged,
             "sources": [name for name, _document in loaded]}

@@ -15,7 +15,7 @@ import hashlib
 import json
 import os
 
-from ansible_collections.paddock.platform.plugins.module_utils._problems import origin
+from ansible_collections.paddock.platform.plugins.module_utils._problems import origin, shown_path
 
 KEYS = {"name", "tag", "build", "args", "on_demand"}
 
@@ -54,7 +54,7 @@ def errors(images, base_dir, variable="paddock_images"):
                      for key in sorted(set(item) - KEYS)]
         problems += [f"{where}.{key}: must be set" for key in ("name", "tag", "build") if not item.get(key)]
         if item.get("build") and not os.path.isdir(context_dir(item, base_dir)):
-            problems.append(f"{where}.build: no such directory: {context_dir(item, base_dir)}")
+            problems.append(f"{where}.build: no such directory: {shown_path(context_dir(item, base_dir))}")
         if not isinstance(item.get("args", {}), dict):
             problems.append(f"{where}.args: must be a mapping of build arguments")
         if not isinstance(item.get("on_demand", False), bool):

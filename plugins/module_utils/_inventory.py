@@ -66,6 +66,8 @@ def _type_problem(kind, value):
         hint = " (YAML reads an unquoted 20.10 as the number 20.1: quote the value)"
     elif kind == "bool" and isinstance(value, str):
         hint = " (true, false, yes or no)"
+    elif kind in ("str", "path") and isinstance(value, bool):
+        hint = " (YAML reads an unquoted yes, no, on or off as true or false: quote the value)"
     return f"must be {TYPE_NAMES.get(kind, kind)}, got {describe(value)}{hint}"
 
 

@@ -68,7 +68,8 @@ def config_errors(settings, hosts, pools=()):
     for description, cidr in sorted(others.items()):
         other = _network(cidr) if "/" in str(cidr) else _network(f"{cidr}/32")
         if other is not None and other.version == 4 and net.overlaps(other):
-            errors.append(f"{at['range']}: {net} overlaps {description} ({cidr})")
+            where = origin(settings.get("range"), origin(cidr, "inventory"))
+            errors.append(f"{where}: managed_network_range: {net} overlaps {description} ({cidr})")
     for host in hosts:
         addr = host.get("addr")
         if addr and _network(f"{addr}/32") and net.overlaps(_network(f"{addr}/32")):
@@ -84,8 +85,8 @@ def config_errors(settings, hosts, pools=()):
             errors.append(f"{at['auth']}: certificate needs the environment's CA (paddock_tls: true); "
                           "set managed_network_auth: psk and a managed_network_psk")
     elif not psk_length:
-        errors.append(f"{at['psk']}: missing: generate one per environment and keep it in "
-                      "Ansible Vault (README, The managed network)")
+        errors.append(f"{origin(auth, 'inventory')}: managed_network_psk: missing (managed_network_auth is psk): "
+                      "generate one per environment and keep it in Ansible Vault (README, The managed network)")
     elif psk_length < 32:
         errors.append(f"{at['psk']}: too short: use at least 32 random characters")
     elif psk is not None and PSK_UNSAFE.search(str(psk)):

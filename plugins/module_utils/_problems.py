@@ -35,6 +35,12 @@ def key_path(parts):
     return out or "(top level)"
 
 
+def either(names):
+    """``a``, ``a or b``, ``a, b or c``: alternatives as a sentence lists them."""
+    names = list(names)
+    return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else "".join(names)
+
+
 def describe(value):
     """A value as a user would name it: ``integer 42``, ``string 'x'``, ``a mapping``.
 
@@ -58,7 +64,8 @@ def describe(value):
     return type(value).__name__
 
 
-def _shown_path(path):
+def shown_path(path):
+    """A path as a message shows it: relative when it is under the working directory."""
     relative = os.path.relpath(path)
     return path if relative.startswith("..") else relative
 
@@ -70,7 +77,7 @@ def origin(value, fallback=None):
     if tag is None:
         return fallback
     if tag.path:
-        return _shown_path(tag.path) + (f":{tag.line_num}" if tag.line_num else "")
+        return shown_path(tag.path) + (f":{tag.line_num}" if tag.line_num else "")
     if tag.description and "-e" in tag.description:
         return EXTRA_VARS
     return tag.description or fallback

@@ -155,22 +155,57 @@ def _scale(stack, file, value, where):
     return int(value)
 
 
-def parse_port(value):
-    """A compose port (short or long syntax) as {target, published, protocol} or None."""
+PORT_PROTOCOLS = ("tcp", "udp", "sctp")
+PORT_MODES = ("ingress", "host")
+_SHORT_PORT = re.compile(r"^(?:(?P<ip>\[[0-9a-fA-F:.]+\]|[0-9.]+):)??(?:(?P<published>\d+(?:-\d+)?)?:)?"
+                         r"(?P<target>\d+(?:-\d+)?)(?:/(?P<protocol>[a-z]+))?$")
+
+
+def _port_range(text):
+    low, _, high = str(text).partition("-")
+    return list(range(int(low), int(high or low) + 1))
+
+
+def parse_ports(value):
+    """A compose port, short (``[ip:][published:]target[/protocol]``, with ranges) or long syntax,
+    as ``([{target, published, protocol, mode}], problem)``; the problem is what Docker's loader
+    would refuse, or None."""
     if isinstance(value, dict):
-        return {"target": value.get("target"), "published": value.get("published"),
-                "protocol": value.get("protocol", "tcp"), "mode": value.get("mode")}
-    text = str(value)
-    protocol = "tcp"
-    if "/" in text:
-        text, protocol = text.rsplit("/", 1)
-    parts = text.split(":")
-    try:
-        if len(parts) == 1:
-            return {"target": int(parts[0]), "published": None, "protocol": protocol, "mode": None}
-        return {"target": int(parts[-1]), "published": int(parts[-2]), "protocol": protocol, "mode": None}
-    except ValueError:
-        return None
+        unknown = sorted(set(value) - {"target", "published", "protocol", "mode"})
+        if unknown:
+            return [], f"unknown key {unknown[0]!r} (target, published, protocol, mode)"
+        target, published = value.get("target"), value.get("published")
+        protocol, mode = value.get("protocol", "tcp"), value.get("mode")
+        for key, number in (("target", target), ("published", published)):
+            if number is not None and (isinstance(number, bool) or not str(number).isdigit()):
+                return [], f"{key} must be a port number, got {number!r}"
+        if target is None:
+            return [], "target is required"
+        numbers = [int(target)] + ([int(published)] if published is not None else [])
+        entries = [{"target": int(target), "published": int(published) if published is not None else None,
+                    "protocol": protocol, "mode": mode}]
+    else:
+        match = _SHORT_PORT.match(str(value))
+        if not match:
+            return [], f"not a port mapping ([host ip:][published:]target[/protocol]): {value!r}"
+        targets = _port_range(match["target"])
+        published = _port_range(match["published"]) if match["published"] else [None] * len(targets)
+        if len(published) != len(targets):
+            return [], f"the published range and the target range differ in length: {value!r}"
+        protocol, mode = match["protocol"] or "tcp", None
+        numbers = targets + [p for p in published if p is not None]
+        entries = [{"target": t, "published": p, "protocol": protocol, "mode": mode}
+                   for t, p in zip(targets, published, strict=True)]
+        if match["ip"]:
+            entries = [{**e, "host_ip": match["ip"]} for e in entries]
+    bad = [n for n in numbers if not 1 <= n <= 65535]
+    if bad:
+        return [], f"port {bad[0]} is outside 1-65535"
+    if protocol not in PORT_PROTOCOLS:
+        return [], f"protocol must be one of: {', '.join(PORT_PROTOCOLS)}; got {protocol!r}"
+    if mode not in (None,) + PORT_MODES:
+        return [], f"mode must be one of: {', '.join(PORT_MODES)}; got {mode!r}"
+    return entries, None
 
 
 def _constraints(stack, where, label, value):
@@ -276,15 +311,18 @@ def _translate_service(stack, name, source, rancher, ctx):
             stack.warn(stack.rancher_file, where + [key], f"ignored: {RANCHER_UNMAPPED[key]}")
     ports = []
     for index, port in enumerate(source.get("ports") or []):
-        parsed = parse_port(port)
-        if parsed is None or not parsed["target"]:
-            stack.error(stack.compose_file, where + ["ports", index], f"not a port mapping: {port!r}")
-            continue
-        entry = {"target": parsed["target"], "protocol": parsed["protocol"]}
-        if parsed["published"]:
-            entry["published"] = parsed["published"]
-            entry["mode"] = parsed["mode"] or ("ingress" if ctx.get("ipvs") else "host")
-        ports.append(entry)
+        parsed, problem = parse_ports(port)
+        if problem:
+            stack.error(stack.compose_file, where + ["ports", index], problem)
+        for one in parsed:
+            if one.get("host_ip"):
+                stack.warn(stack.compose_file, where + ["ports", index],
+                           f"the host address {one['host_ip']} is ignored: Swarm publishes on every address")
+            entry = {"target": one["target"], "protocol": one["protocol"]}
+            if one["published"]:
+                entry["published"] = one["published"]
+                entry["mode"] = one["mode"] or ("ingress" if ctx.get("ipvs") else "host")
+            ports.append(entry)
     if ports:
         out["ports"] = ports
     if not ctx.get("ipvs") and not any(p.get("mode") == "ingress" for p in ports):
@@ -569,6 +607,11 @@ def render(name, compose, rancher, ctx, compose_file="docker-compose.yml", ranch
                 _links(stack, target, {"links": [f"{target}:{svc}"]}, out_services)
         elif svc in out_services:
             _links(stack, svc, source, out_services)
+        depends = source.get("depends_on") or []
+        for target in depends if isinstance(depends, (list, dict)) else []:
+            if str(target) not in services:
+                stack.error(compose_file, ["services", svc, "depends_on"],
+                            f"depends on service '{target}', which is not in this stack")
     health = dict(ctx.get("health") or {})
     health.update({(name, s): rservices.get(s, {}).get("health_check") for s in services})
     for svc in lbs:
@@ -626,12 +669,11 @@ def _lb_service(stack, name, source, rancher, rules, ctx):
                    "ignored: the load balancer runs one task on each load-balancer host")
     ports = []
     for index, port in enumerate(source.get("ports") or []):
-        parsed = parse_port(port)
-        if parsed is None or not parsed["target"]:
-            stack.error(stack.compose_file, where + ["ports", index], f"not a port mapping: {port!r}")
-            continue
-        ports.append({"target": parsed["target"], "published": parsed["published"] or parsed["target"],
-                      "protocol": "tcp", "mode": "host"})
+        parsed, problem = parse_ports(port)
+        if problem:
+            stack.error(stack.compose_file, where + ["ports", index], problem)
+        ports += [{"target": one["target"], "published": one["published"] or one["target"],
+                   "protocol": "tcp", "mode": "host"} for one in parsed]
     listened = {r["source_port"] for r in rules}
     for port in ports:
         if port["target"] not in listened:

@@ -12,9 +12,10 @@ The ``stack_render`` action is a thin wrapper around ``check``; the bad-input su
 from __future__ import annotations
 
 import os
+import re
 
 from ansible_collections.paddock.platform.plugins.module_utils import _catalog
-from ansible_collections.paddock.platform.plugins.module_utils._problems import origin
+from ansible_collections.paddock.platform.plugins.module_utils._problems import key_path, origin
 from ansible_collections.paddock.platform.plugins.module_utils._stack import STACK_NAME, render_all
 from ansible_collections.paddock.platform.plugins.module_utils._yaml_file import first_file
 from ansible_collections.paddock.platform.plugins.module_utils._yaml_file import load as load_yaml
@@ -86,6 +87,9 @@ class Reader:
             rancher, problem = load_yaml(rancher_path, os.path.relpath(rancher_path))
         if problem:
             return None, problems + [f"stack {entry['name']}: {problem}"]
+        shown = os.path.relpath(compose_path)
+        problems += [f"stack {entry['name']}: {shown}: {key_path(parts)}: {p}"
+                     for parts, p in interpolation_errors(compose)]
         if problems:
             return None, problems
         return {"name": entry["name"], "state": state, "prune": entry.get("prune", True),
@@ -169,3 +173,44 @@ def check(stacks, launch, reader, ctx, only=None, only_state=None):
         errors.append(f"{origin(stacks, 'inventory')}: paddock_stacks: no stack named '{only}'")
     warnings = reader.warnings + [f"stack {s.name}: {w}" for s in rendered for w in s.warnings]
     return {"errors": errors, "warnings": warnings, "documents": documents, "stacks": rendered, "absent": absent}
+
+
+# Compose interpolation, as Docker's loader reads it: $$ is a dollar; $NAME and ${NAME} with
+# :-, -, :?, ?, :+ or + after the name.
+_REFERENCE = re.compile(r"\$(?:\$|(?P<bare>[A-Za-z_][A-Za-z0-9_]*)|\{(?P<braced>[^}]*)\}|(?P<open>\{[^}]*$)|)")
+_BRACED = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?+])(?P<rest>.*))?$", re.S)
+
+
+def _strings(node, parts=()):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _strings(value, (*parts, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _strings(value, (*parts, index))
+    elif isinstance(node, str) and "$" in node:
+        yield list(parts), node
+
+
+def interpolation_errors(document):
+    """``[(key path, problem)]`` for the variable references of a plain stack's compose file that
+    ``docker stack deploy`` would refuse on the manager: an unclosed ``${``, a name that is not one,
+    and ``${VAR:?message}``, since Paddock does not set a stack's variables on the managers."""
+    found = []
+    for parts, text in _strings(document):
+        for match in _REFERENCE.finditer(text):
+            if match.group(0) == "$$" or match["bare"]:
+                continue
+            if match["open"] is not None:
+                found.append((parts, f"'{text}' has an unclosed '${{' (write a dollar as $$)"))
+                continue
+            if match["braced"] is None:
+                found.append((parts, f"'{text}' has a '$' that starts no variable (write a dollar as $$)"))
+                continue
+            braced = _BRACED.match(match["braced"])
+            if not braced:
+                found.append((parts, f"'{text}': '${{{match['braced']}}}' is not a variable reference"))
+            elif braced["op"] in (":?", "?"):
+                found.append((parts, f"needs variable {braced['name']} ({braced['rest'] or 'required'}), which is "
+                                     "not set where the stack deploys; give the value in the file"))
+    return found

@@ -13,10 +13,12 @@ keys here are accepted only to be reported there as "cannot be mapped".
 from __future__ import annotations
 
 import difflib
+import re
 
-from jsonschema import Draft7Validator
+from jsonschema import Draft7Validator, FormatChecker
 
 from ansible_collections.paddock.platform.plugins.module_utils._problems import describe as _describe
+from ansible_collections.paddock.platform.plugins.module_utils._problems import either
 
 STR = {"type": "string"}
 INT = {"type": "integer"}
@@ -26,11 +28,44 @@ STR_OR_LIST = {"type": ["string", "array"], "items": {"type": ["string", "number
 LIST_OF_STR = {"type": "array", "items": {"type": ["string", "number"]}}
 MAP_OR_LIST = {"type": ["object", "array"]}
 OBJ = {"type": "object"}
+# environment and labels: a mapping of scalars, or a list of KEY=value strings.
+SCALAR_MAP_OR_LIST = {"type": ["object", "array"],
+                      "additionalProperties": {"type": ["string", "number", "boolean", "null"]},
+                      "items": {"type": ["string", "number"]}}
+BYTES = {"type": ["string", "integer"], "format": "bytes"}
+POSITIVE = {"type": "integer", "minimum": 1}
+
+# ${VAR}, ${VAR:-default} and the like stand for text that is only known at deploy time.
+_VARIABLE = re.compile(r"\$\{[^}]*\}")
+_NAME = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+IMAGE_REF = re.compile(rf"^(?:[a-zA-Z0-9.-]+(?::\d+)?/)?{_NAME}(?:/{_NAME})*(?::\w[\w.-]{{0,127}})?"
+                       r"(?:@[a-z0-9]+:[a-f0-9]{32,})?$")
+RULE_HOST = re.compile(r"^[A-Za-z0-9*](?:[A-Za-z0-9.*-]*[A-Za-z0-9*])?$")
+FORMATS = FormatChecker(formats=())
+FORMAT_PROBLEMS = {
+    "bytes": "is not a size like 512m or 2g (bytes, with b, k, m or g)",
+    "image": "is not an image reference like registry:5000/team/app:1.2 (lower-case name, no spaces)",
+    "rule-host": "is not a host name (letters, digits, '-', '.', and '*' for a wildcard)",
+    "rule-path": "is not a URL path (starts with '/', no spaces)",
+}
+
+
+def _image(value):
+    def default(match):
+        body = match.group(0)[2:-1]
+        return body.split(":-", 1)[1] if ":-" in body else body.split("-", 1)[1] if "-" in body else "x"
+    return bool(IMAGE_REF.match(_VARIABLE.sub(default, value)))
+
+
+FORMATS.checks("bytes")(lambda v: not isinstance(v, str) or bool(re.fullmatch(r"(?i)\d+(\.\d+)?\s*[bkmg]?b?", v)))
+FORMATS.checks("image")(lambda v: not isinstance(v, str) or _image(v))
+FORMATS.checks("rule-host")(lambda v: not isinstance(v, str) or bool(RULE_HOST.match(v)))
+FORMATS.checks("rule-path")(lambda v: not isinstance(v, str) or bool(re.fullmatch(r"/\S*", v)))
 
 SERVICE_KEYS = {
-    "image": STR, "build": {"type": ["string", "object"]}, "command": STR_OR_LIST,
-    "entrypoint": STR_OR_LIST, "environment": MAP_OR_LIST, "env_file": STR_OR_LIST,
-    "labels": MAP_OR_LIST, "ports": {"type": "array", "items": {"type": ["string", "integer", "object"]}},
+    "image": {"type": "string", "format": "image"}, "build": {"type": ["string", "object"]}, "command": STR_OR_LIST,
+    "entrypoint": STR_OR_LIST, "environment": SCALAR_MAP_OR_LIST, "env_file": STR_OR_LIST,
+    "labels": SCALAR_MAP_OR_LIST, "ports": {"type": "array", "items": {"type": ["string", "integer", "object"]}},
     "expose": LIST_OF_STR, "volumes": {"type": "array", "items": {"type": ["string", "object"]}},
     "volumes_from": LIST_OF_STR, "volume_driver": STR, "networks": MAP_OR_LIST, "network_mode": STR,
     "net": STR, "links": LIST_OF_STR, "external_links": LIST_OF_STR, "depends_on": MAP_OR_LIST,
@@ -38,8 +73,8 @@ SERVICE_KEYS = {
     "user": NUM_OR_STR, "working_dir": STR, "dns": STR_OR_LIST, "dns_search": STR_OR_LIST,
     "dns_opt": LIST_OF_STR, "extra_hosts": MAP_OR_LIST, "cap_add": LIST_OF_STR, "cap_drop": LIST_OF_STR,
     "privileged": BOOL, "read_only": BOOL, "tty": BOOL, "stdin_open": BOOL, "init": BOOL,
-    "mem_limit": NUM_OR_STR, "memswap_limit": NUM_OR_STR, "mem_reservation": NUM_OR_STR,
-    "mem_swappiness": INT, "shm_size": NUM_OR_STR, "cpu_shares": NUM_OR_STR, "cpu_quota": NUM_OR_STR,
+    "mem_limit": BYTES, "memswap_limit": BYTES, "mem_reservation": BYTES,
+    "mem_swappiness": INT, "shm_size": BYTES, "cpu_shares": NUM_OR_STR, "cpu_quota": NUM_OR_STR,
     "cpu_period": NUM_OR_STR, "cpus": NUM_OR_STR, "cpuset": STR, "cpu_count": INT, "cpu_percent": INT,
     "ulimits": OBJ, "sysctls": MAP_OR_LIST, "tmpfs": STR_OR_LIST, "devices": LIST_OF_STR,
     "logging": OBJ, "log_driver": STR, "log_opt": OBJ, "healthcheck": OBJ, "deploy": OBJ,
@@ -68,9 +103,10 @@ COMPOSE_SCHEMA = {
 HEALTH_CHECK = {
     "type": "object", "additionalProperties": False,
     "properties": {
-        "port": INT, "request_line": STR, "interval": INT, "response_timeout": INT,
-        "healthy_threshold": INT, "unhealthy_threshold": INT, "initializing_timeout": INT,
-        "reinitializing_timeout": INT, "strategy": {"enum": ["none", "recreate", "recreateOnQuorum"]},
+        "port": {"type": "integer", "minimum": 1, "maximum": 65535}, "request_line": STR,
+        "interval": POSITIVE, "response_timeout": POSITIVE, "healthy_threshold": POSITIVE,
+        "unhealthy_threshold": POSITIVE, "initializing_timeout": POSITIVE, "reinitializing_timeout": POSITIVE,
+        "strategy": {"enum": ["none", "recreate", "recreateOnQuorum"]},
         "recreate_on_quorum_strategy_config": OBJ, "name": STR,
     },
 }
@@ -78,7 +114,8 @@ PORT = {"type": "integer", "minimum": 1, "maximum": 65535}
 PORT_RULE = {
     "type": "object", "additionalProperties": False,
     "properties": {
-        "source_port": PORT, "target_port": PORT, "service": STR, "hostname": STR, "path": STR,
+        "source_port": PORT, "target_port": PORT, "service": STR,
+        "hostname": {"type": "string", "format": "rule-host"}, "path": {"type": "string", "format": "rule-path"},
         "protocol": {"enum": ["http", "tcp", "https", "tls", "sni", "udp"]}, "priority": INT,
         "backend_name": STR, "selector": STR, "container": STR,
     },
@@ -90,7 +127,8 @@ RANCHER_SERVICE = {
         "drain_timeout_ms": INT, "health_check": HEALTH_CHECK, "metadata": OBJ,
         "external_ips": LIST_OF_STR, "hostname": STR, "scale_policy": OBJ,
         "upgrade_strategy": {"type": "object", "additionalProperties": False,
-                             "properties": {"start_first": BOOL, "batch_size": INT, "interval_millis": INT}},
+                             "properties": {"start_first": BOOL, "batch_size": POSITIVE,
+                                            "interval_millis": {"type": "integer", "minimum": 0}}},
         "lb_config": {
             "type": "object", "additionalProperties": False,
             "properties": {
@@ -133,17 +171,20 @@ def _problem(error):
         return out
     if kind == "type":
         types = expected if isinstance(expected, list) else [expected]
-        return [(path, f"must be {' or '.join(TYPE_NAMES[t] for t in types)}, got {_describe(value)}")]
+        return [(path, f"must be {either(TYPE_NAMES[t] for t in types)}, got {_describe(value)}")]
     if kind == "enum":
         return [(path, f"must be one of: {', '.join(map(str, expected))}; got {_describe(value)}")]
     if kind in ("minimum", "maximum"):
-        return [(path, f"must be between {error.schema.get('minimum')} and {error.schema.get('maximum')}, "
-                       f"got {value}")]
+        low, high = error.schema.get("minimum"), error.schema.get("maximum")
+        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+        return [(path, f"must be {bounds}, got {value}")]
+    if kind == "format":
+        return [(path, f"{value!r} {FORMAT_PROBLEMS[expected]}")]
     return [(path, error.message)]
 
 
 def schema_errors(document, schema):
     found = []
-    for error in Draft7Validator(schema).iter_errors(document):
+    for error in Draft7Validator(schema, format_checker=FORMATS).iter_errors(document):
         found.extend(_problem(error))
     return found

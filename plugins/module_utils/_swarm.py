@@ -18,7 +18,7 @@ from __future__ import annotations
 import ipaddress
 import json
 
-from ansible_collections.paddock.platform.plugins.module_utils._problems import origin
+from ansible_collections.paddock.platform.plugins.module_utils._problems import origin, shown_path
 
 STATES = ("present", "absent")
 ROLE_GROUPS = {"swarm_managers": "manager", "swarm_workers": "worker"}
@@ -296,7 +296,7 @@ def describe_hosts(names, hostvars, info_var="swarm_docker_info"):
             "addr": advertise_address(variables),
             "listen_addr": variables.get("swarm_listen_addr"),
             "labels": variables.get("swarm_labels", {}),
-            "inventory_file": variables.get("inventory_file"),
+            "inventory_file": shown_path(variables["inventory_file"]) if variables.get("inventory_file") else None,
             "origins": {key: origin(variables.get(key)) for key in
                         ("node_state", "swarm_advertise_addr", "swarm_listen_addr", "swarm_labels")
                         if key in variables},

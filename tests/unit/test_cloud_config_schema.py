@@ -52,11 +52,11 @@ BAD = [
     ("keys not a list", {"ssh_authorized_keys": KEY},
      [("ssh_authorized_keys", f"must be a list, got string '{KEY}'")]),
     ("key without type", {"ssh_authorized_keys": ["AAAAC3Nza ops"]},
-     [("ssh_authorized_keys[0]", "'AAAAC3Nza ops' is not an SSH public key ('<type> <base64> "
+     [("ssh_authorized_keys[0]", "'AAAAC3Nza ops' is not an SSH public key: no key type ('<type> <base64> "
                                  "[comment]', type one of ssh-rsa, ssh-dss, ssh-ed25519, ...)")]),
     ("key data of another type", {"ssh_authorized_keys": ["ssh-rsa " + KEY.split()[1]]},
-     [("ssh_authorized_keys[0]", f"'ssh-rsa {KEY.split()[1]}' is not an SSH public key ('<type> "
-                                 "<base64> [comment]', type one of ssh-rsa, ssh-dss, ssh-ed25519, ...)")]),
+     [("ssh_authorized_keys[0]", f"'ssh-rsa {KEY.split()[1]}' is not an SSH public key: key data does "
+                                 "not match its type")]),
     ("write_files entry without path", {"write_files": [{"content": "x"}]},
      [("write_files[0]", "missing required key 'path'")]),
     ("write_files relative path", {"write_files": [{"path": "etc/motd"}]},
@@ -163,7 +163,7 @@ BAD = [
      [("rancher.docker.server_cert", "is required when rancher.docker.tls is true"),
       ("rancher.docker.server_key", "is required when rancher.docker.tls is true")]),
     ("environment value a list", {"rancher": {"environment": {"A": ["x"]}}},
-     [("rancher.environment.A", "must be a string or a number or true or false, got a list")]),
+     [("rancher.environment.A", "must be a string, a number or true or false, got a list")]),
     ("several problems at once", {"hostname": "a_b", "runcmd": 1, "mounts": [[1, 2, 3, 4]]},
      [("hostname", "'a_b' is not a valid host name (letters, digits and '-', labels of 1-63 "
                    "characters)"),
