@@ -5,6 +5,7 @@ validation opens no connection, so a refusal here happens before any host is tou
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -38,8 +39,9 @@ def test_bad_inventories_and_templated_answers_stop_the_run(tmp_path):
     (twice / "hosts.yml").write_text(HOSTS)
     (twice / "group_vars" / "paddock.yml").write_text("registry_port: 5000\nregistry_port: 5050\n")
     marker = tmp_path / "ran"
-    answers = ('{"answers": {"public_port": "{{ lookup(\'pipe\', \'touch %s; echo 8080\') }}", '
-               '"db_password": "correct-horse-1", "db_root_password": "correct-horse-2"}}' % marker)
+    template = "{{ lookup('pipe', 'touch " + str(marker) + "; echo 8080') }}"
+    answers = json.dumps({"answers": {"public_port": template, "db_password": "correct-horse-1",
+                                      "db_root_password": "correct-horse-2"}})
     with ThreadPoolExecutor(3) as pool:
         runs = list(pool.map(lambda call: playbook(*call), [
             ("validate.yml", broken),
