@@ -44,6 +44,9 @@ ROS_ONLY_DOCKER = (
     "bridge", "config_file", "containerd", "exec_root", "graph", "host", "pid_file",
     "restart", "selinux_enabled", "group",
 )
+# Checked, but not applied: the engine's proxy is not set by Paddock (RancherOS gave it to its
+# Docker daemons' environment).
+NOT_APPLIED_NETWORK = ("http_proxy", "https_proxy", "no_proxy")
 # Checked, but not applied: Paddock sets addresses, MTUs and gateways on existing links only.
 NOT_CREATED_INTERFACE = ("vlans", "bond", "bond_opts")
 ROS_ONLY_INTERFACE = ("dhcp_args", "ipv4ll", "bridge", "pre_up", "post_up", "wifi_network")
@@ -435,6 +438,9 @@ def warnings(config):
     network = rancher.get("network") if isinstance(rancher.get("network"), dict) else {}
     found += [(["rancher", "network", key], "is a RancherOS-only key; Paddock does not apply it")
               for key in ROS_ONLY_NETWORK if key in network]
+    found += [(["rancher", "network", key], "is checked but not applied: Paddock does not set the engine's "
+                                            "proxy; give it in the host's own configuration")
+              for key in NOT_APPLIED_NETWORK if key in network]
     interfaces = network.get("interfaces") if isinstance(network.get("interfaces"), dict) else {}
     found += [(["rancher", "network", "interfaces", name, key],
                "is a RancherOS-only interface key; Paddock does not apply it")
