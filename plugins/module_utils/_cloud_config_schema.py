@@ -470,7 +470,8 @@ def validate(config):
 
 def _load_source(source, variable, base_dir):
     """(name for messages, document, problem) for one cloud-config source of the inventory."""
-    where = origin(source, "inventory")
+    set_in = origin(source)
+    where = set_in or "inventory"
     if isinstance(source, dict):
         return f"{where}: {variable} (inline)", source, None
     if not isinstance(source, str):
@@ -481,8 +482,8 @@ def _load_source(source, variable, base_dir):
     document, problem = load_yaml(path, shown)
     if problem:
         problem = problem[len(shown) + 2:]
-        return shown, None, (f"{problem} (named by {variable} in {where})"
-                             if problem == "file not found" else problem)
+        named = f"named by {variable}" + (f" in {set_in}" if set_in else "")
+        return shown, None, f"{problem} ({named})" if problem == "file not found" else problem
     if document is None:
         return shown, {}, None
     if not isinstance(document, dict):

@@ -72,7 +72,8 @@ def test_admin_networks_that_admit_everyone_or_are_no_address_stop_the_run_befor
     run, ssh_calls = playbook_recording_ssh(INVENTORY, "playbooks/validate.yml", "-e", json.dumps(extra))
     output = run.stdout + run.stderr
     assert run.returncode != 0
-    assert "inventory: paddock_admin_networks[1]: 0.0.0.0/0 is every address" in output, output[-2000:]
-    assert "inventory: paddock_admin_networks[2]: must be an IPv4 or IPv6 address or network" in output
+    given = "-e (the command line's extra vars): "  # where the value came from
+    assert given + "paddock_admin_networks[1]: 0.0.0.0/0 is every address" in output, output[-2000:]
+    assert given + "paddock_admin_networks[2]: must be an IPv4 or IPv6 address or network" in output
     assert "paddock_admin_networks[0]" not in output
     assert ssh_calls == []

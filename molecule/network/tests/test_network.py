@@ -285,18 +285,21 @@ def test_removing_the_fourth_host_removes_its_tunnels_on_every_peer(edited):
     assert "nw04" not in on_host(INVENTORY, "nw01", "docker node ls --format '{{.Hostname}}'")
 
 
+# Each value is given with -e, and the message names it so.
+EXTRA = "-e (the command line's extra vars): "
 BAD = {
     "overlapping ranges": ({"managed_network_range": "172.20.0.0/16"},
-                           "inventory: managed_network_range: 172.20.0.0/16 overlaps docker_default_address_pools[0] "
+                           EXTRA + "managed_network_range: 172.20.0.0/16 overlaps docker_default_address_pools[0] "
                            "(172.20.0.0/14)"),
     "a prefix too small for the hosts": ({"managed_network_host_prefix": 17},
-                                         "inventory: managed_network_host_prefix: /17 subnets of 10.42.0.0/16 give "
+                                         EXTRA + "managed_network_host_prefix: /17 subnets of 10.42.0.0/16 give "
                                          "2 subnets for 3 hosts; use a longer prefix or a larger range"),
     "an unknown authentication": ({"managed_network_auth": "password"},
-                                  "inventory: managed_network_auth: must be certificate or psk, got 'password'"),
+                                  EXTRA + "managed_network_auth: must be one of: certificate, psk; got string "
+                                  "'password' (a setting of role managed_network)"),
     "a missing PSK": ({"managed_network_auth": "psk", "managed_network_psk": ""},
-                      "inventory: managed_network_psk: missing: generate one per environment and keep it in Ansible "
-                      "Vault (README, The managed network)"),
+                      EXTRA + "managed_network_psk: missing (managed_network_auth is psk): generate one per "
+                      "environment and keep it in Ansible Vault (README, The managed network)"),
 }
 
 

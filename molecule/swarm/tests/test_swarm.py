@@ -94,7 +94,7 @@ def test_nodes_carry_inventory_and_automatic_host_labels_and_stacks_place_by_the
     (lambda inv: inv.group("paddock", "swarm_managers")["hosts"].update(sw05=None),
      "hosts.yml: host sw05: is in both swarm_managers and swarm_workers; a host has one role"),
     (lambda inv: inv.group("paddock", "swarm_workers")["hosts"]["sw05"].update(node_state="gone"),
-     "hosts.yml: host sw05: node_state: must be one of: present, absent; got 'gone'"),
+     "host sw05: node_state: must be one of: present, absent; got 'gone'"),
 ], ids=["even managers", "duplicate advertise address", "two roles", "unknown state"])
 def test_a_bad_inventory_is_refused_before_any_host_is_touched(edit, message):
     inventory = EditedInventory(INVENTORY)
