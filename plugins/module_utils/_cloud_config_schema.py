@@ -26,6 +26,7 @@ from ansible_collections.paddock.platform.plugins.module_utils._cloud_config imp
     merge,
 )
 from ansible_collections.paddock.platform.plugins.module_utils._problems import describe, either, key_path, origin
+from ansible_collections.paddock.platform.plugins.module_utils._yaml_file import Lines
 from ansible_collections.paddock.platform.plugins.module_utils._yaml_file import load as load_yaml
 
 # RancherOS keys that Paddock accepts but does not apply on Debian/Ubuntu hosts:
@@ -469,26 +470,27 @@ def validate(config):
 
 
 def _load_source(source, variable, base_dir):
-    """(name for messages, document, problem) for one cloud-config source of the inventory."""
+    """(name for messages, document, problem, lines) for one cloud-config source of the inventory;
+    ``lines`` finds a key's line in a file (None for an inline mapping)."""
     set_in = origin(source)
     where = set_in or "inventory"
     if isinstance(source, dict):
-        return f"{where}: {variable} (inline)", source, None
+        return f"{where}: {variable} (inline)", source, None, None
     if not isinstance(source, str):
         return f"{where}: {variable}", None, ("must be a file path, an inline mapping or a list of them, "
-                                              f"got {describe(source)}")
+                                              f"got {describe(source)}"), None
     path = source if os.path.isabs(source) else os.path.join(base_dir, source)
     shown = os.path.relpath(path) if not os.path.isabs(source) else source
     document, problem = load_yaml(path, shown)
     if problem:
         problem = problem[len(shown) + 2:]
         named = f"named by {variable}" + (f" in {set_in}" if set_in else "")
-        return shown, None, f"{problem} ({named})" if problem == "file not found" else problem
+        return shown, None, f"{problem} ({named})" if problem == "file not found" else problem, None
     if document is None:
-        return shown, {}, None
+        return shown, {}, None, None
     if not isinstance(document, dict):
-        return shown, None, f"must be a mapping at the top level, got {describe(document)}"
-    return shown, document, None
+        return shown, None, f"must be a mapping at the top level, got {describe(document)}", None
+    return shown, document, None, Lines(path)
 
 
 def _has_path(document, parts):
@@ -510,13 +512,19 @@ def check_sources(sources, base_dir):
     document (a bond may name an interface of another file) and blame the last file that sets
     the key, which is where the merged value came from.
     """
-    loaded, errors = [], []
+    loaded, errors, lines = [], [], {}
+
+    def at(name, parts):
+        """``file:line`` where the file's YAML says it, else the source's name."""
+        line = lines[name].line(parts) if lines.get(name) else None
+        return f"{name}:{line}" if line else name
+
     for source, variable in sources:
-        name, document, problem = _load_source(source, variable, base_dir)
+        name, document, problem, lines[name] = _load_source(source, variable, base_dir)
         if problem:
             errors.append(f"{name}: {problem}")
             continue
-        errors += [f"{name}: {key_path(p)}: {msg}"
+        errors += [f"{at(name, p)}: {key_path(p)}: {msg}"
                    for p, msg in sorted(schema_errors(document), key=lambda e: key_path(e[0]))]
         loaded.append((name, document))
     merged = {}
@@ -525,11 +533,11 @@ def check_sources(sources, base_dir):
     if not errors:
         for parts, message in semantic_errors(merged):
             owners = [name for name, document in loaded if _has_path(document, parts)]
-            owner = owners[-1] if owners else " + ".join(name for name, _document in loaded)
+            owner = at(owners[-1], parts) if owners else " + ".join(name for name, _document in loaded)
             errors.append(f"{owner}: {key_path(parts)}: {message}")
     notes = []
     for parts, message in warnings(merged) if not errors else []:
         owners = [name for name, document in loaded if _has_path(document, parts)]
-        notes.append(f"{owners[-1] if owners else 'cloud-config'}: {key_path(parts)}: {message}")
+        notes.append(f"{at(owners[-1], parts) if owners else 'cloud-config'}: {key_path(parts)}: {message}")
     return {"errors": errors, "warnings": notes, "config": merged,
             "sources": [name for name, _document in loaded]}

@@ -86,3 +86,38 @@ def parse(text, shown, what=""):
         if not str(problem).startswith("key '"):
             problem = f"not valid YAML: {problem}"
         return None, f"{shown}: {what}{where}{problem}"
+
+
+class Lines:
+    """The line of a key path in a YAML file, for messages. The file is composed (not
+    constructed) only when a line is first asked for, so a valid file costs nothing more."""
+
+    def __init__(self, path):
+        self.path, self._root, self._read = path, None, False
+
+    def line(self, parts):
+        """The 1-based line of the node at ``parts`` (keys and list indexes), or of its nearest
+        ancestor that exists; None when the file can not be composed."""
+        if not self._read:
+            self._read = True
+            try:
+                with open(self.path, encoding="utf-8") as handle:
+                    self._root = yaml.compose(handle, Loader=_SafeLoader)
+            except (OSError, UnicodeDecodeError, yaml.YAMLError):
+                self._root = None
+        node, line = self._root, None
+        if node is None:
+            return None
+        line = node.start_mark.line + 1
+        for part in parts:
+            if isinstance(node, yaml.MappingNode):
+                found = next(((k, v) for k, v in node.value if k.value == str(part)), None)
+                if found is None:
+                    return line
+                line, node = found[0].start_mark.line + 1, found[1]
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+                node = node.value[part]
+                line = node.start_mark.line + 1
+            else:
+                return line
+        return line

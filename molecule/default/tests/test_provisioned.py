@@ -182,7 +182,7 @@ def test_a_bad_cloud_config_stops_the_run_before_any_host_changes():
     assert run.returncode != 0
     assert "mol02: molecule/default/inventory/cloud-config/missing.yml: file not found (named by " \
            "cloud_config_defaults in -e (the command line's extra vars))" in output
-    assert f"mol03: {bad.name}: rancher.network.interfaces.eth1.mtu: must be an integer, " \
+    assert f"mol03: {bad.name}:4: rancher.network.interfaces.eth1.mtu: must be an integer, " \
            "got string 'big'" in output
     assert ssh_calls == []  # stopped in validation, before any connection to a host
     assert on_host(INVENTORY, "mol01", f"test -e {marker} && echo present || echo absent") == "absent"
