@@ -56,14 +56,18 @@ def answers_for(version):
 
 
 def undeclared_volumes(compose):
-    declared = set((compose.get("volumes") or {}))
+    """What ``docker stack deploy`` refuses before it calls the engine: a named volume a service
+    mounts that the file does not declare."""
+    declared = set(compose.get("volumes") or {})
     problems = []
     for name, service in (compose.get("services") or {}).items():
         for volume in service.get("volumes") or []:
-            source = volume.get("source") if isinstance(volume, dict) else str(volume).split(":")[0]
-            kind = volume.get("type", "volume") if isinstance(volume, dict) else None
-            if kind in (None, "volume") and source and not source.startswith(("/", ".", "~", "$")) \
-                    and ":" in (str(volume) if not isinstance(volume, dict) else ":") and source not in declared:
+            if isinstance(volume, dict):
+                source = volume.get("source") if volume.get("type", "volume") == "volume" else None
+            else:
+                parts = str(volume).split(":")
+                source = parts[0] if len(parts) > 1 else None
+            if source and not source.startswith(("/", ".", "~")) and source not in declared:
                 problems.append(f"service {name} refers to undefined volume {source}")
     return problems
 

@@ -117,12 +117,16 @@ class Stack:
         self.services = {}
         self.rancher = {}
         self.hash = None
+        # The same, as (file, key path, problem), for callers that add the key's line.
+        self.error_at, self.warning_at = [], []
 
     def error(self, file, parts, problem):
         self.errors.append(f"{file}: {key_path(parts)}: {problem}")
+        self.error_at.append((file, list(parts), problem))
 
     def warn(self, file, parts, problem):
         self.warnings.append(f"{file}: {key_path(parts)}: {problem}")
+        self.warning_at.append((file, list(parts), problem))
 
 
 def _normalise(document):

@@ -17,7 +17,7 @@ import re
 from ansible_collections.paddock.platform.plugins.module_utils import _catalog
 from ansible_collections.paddock.platform.plugins.module_utils._problems import key_path, origin
 from ansible_collections.paddock.platform.plugins.module_utils._stack import STACK_NAME, render_all
-from ansible_collections.paddock.platform.plugins.module_utils._yaml_file import first_file
+from ansible_collections.paddock.platform.plugins.module_utils._yaml_file import Lines, first_file
 from ansible_collections.paddock.platform.plugins.module_utils._yaml_file import load as load_yaml
 
 COMPOSE_NAMES = ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml")
@@ -87,8 +87,8 @@ class Reader:
             rancher, problem = load_yaml(rancher_path, os.path.relpath(rancher_path))
         if problem:
             return None, problems + [f"stack {entry['name']}: {problem}"]
-        shown = os.path.relpath(compose_path)
-        problems += [f"stack {entry['name']}: {shown}: {key_path(parts)}: {p}"
+        located = _Located()
+        problems += [f"stack {entry['name']}: {located(os.path.relpath(compose_path), parts, p)}"
                      for parts, p in interpolation_errors(compose)]
         if problems:
             return None, problems
@@ -143,6 +143,21 @@ class Reader:
                             "upgrade_from": prepared["upgrade_from"]}}, []
 
 
+class _Located:
+    """Formats ``(file, key path, problem)`` as ``file:line: key.path: problem``. The line is looked
+    up in the file as the user wrote it; a template (``.tpl``) is skipped, since its lines are
+    not those of the rendered document the key path is in."""
+
+    def __init__(self):
+        self.files = {}
+
+    def __call__(self, file, parts, problem):
+        if file not in self.files:
+            self.files[file] = Lines(file) if os.path.isfile(file) and not file.endswith(".tpl") else None
+        line = self.files[file].line(parts) if self.files[file] and parts else None
+        return f"{file}{f':{line}' if line else ''}: {key_path(parts)}: {problem}"
+
+
 def check(stacks, launch, reader, ctx, only=None, only_state=None):
     """Read, check and render every entry. Returns ``{"errors", "warnings", "documents", "stacks",
     "absent"}``; ``stacks`` are the rendered ``Stack`` objects of the present ``documents``, in order.
@@ -167,11 +182,12 @@ def check(stacks, launch, reader, ctx, only=None, only_state=None):
     documents = [d for d in documents if d["state"] == "present"]
     rendered = render_all(documents, ctx) if not errors else []
     secrets = [v for d in documents for v in d.get("secrets", [])]
+    located = _Located()
     for stack in rendered:
-        errors += [_catalog.mask(f"stack {stack.name}: {e}", secrets) for e in stack.errors]
+        errors += [_catalog.mask(f"stack {stack.name}: {located(*e)}", secrets) for e in stack.error_at]
     if only and only not in [d["name"] for d in documents + absent]:
         errors.append(f"{origin(stacks, 'inventory')}: paddock_stacks: no stack named '{only}'")
-    warnings = reader.warnings + [f"stack {s.name}: {w}" for s in rendered for w in s.warnings]
+    warnings = reader.warnings + [f"stack {s.name}: {located(*w)}" for s in rendered for w in s.warning_at]
     return {"errors": errors, "warnings": warnings, "documents": documents, "stacks": rendered, "absent": absent}
 
 
