@@ -31,9 +31,28 @@ from ansible_collections.paddock.platform.plugins.module_utils._stack_entries im
 CTX = {"ipvs": False, "lb_image": "paddock/haproxy:2.6", "lb_constraint": "node.labels.paddock.lb==true"}
 
 
+def certificate():
+    """A self-signed certificate, as a user would paste one into a certificate question."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "app.example.com")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=30))
+            .sign(key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
 def plausible(question):
     """An answer a user could give to a required question without a default."""
     kind = question.get("type") or "string"
+    about = " ".join(str(question.get(k, "")) for k in ("variable", "label", "description")).lower()
     if kind == "int":
         return int(question.get("min") or 1) if str(question.get("min", "")).lstrip("-").isdigit() else 1
     if kind == "boolean":
@@ -45,7 +64,15 @@ def plausible(question):
     if kind == "service":
         return "other/service"
     if kind == "certificate":
-        return None
+        return certificate()
+    if any(word in about for word in ("path", "dir", "folder", "mount")):
+        return "/srv/paddock-bench"
+    if any(word in about for word in ("fqdn", "domain", "hostname", "host name")):
+        return "app.example.com"
+    if "mail" in about:
+        return "ops@example.com"
+    if "url" in about:
+        return "https://app.example.com"
     return "plausible-value-1"
 
 
@@ -67,6 +94,7 @@ def undeclared_volumes(compose):
             else:
                 parts = str(volume).split(":")
                 source = parts[0] if len(parts) > 1 else None
+            # docker/cli's rule: a source that is not a path (/, ., ~) is a volume's name.
             if source and not source.startswith(("/", ".", "~")) and source not in declared:
                 problems.append(f"service {name} refers to undefined volume {source}")
     return problems

@@ -138,15 +138,17 @@ class Version:
         if self.compose_path is None:
             self.errors.append(f"{_rel(self.directory)}: no docker-compose.yml")
             return self
-        self.compose, self.compose_template, problem = _read(self.compose_path)
+        # A catalog entry is someone else's file, run as Rancher ran it: a key written twice is
+        # a warning, and the last is kept (the user's own files refuse it).
+        self.compose, self.compose_template, problem = _read(self.compose_path, self.warnings)
         self.errors += [problem] if problem else []
         if self.rancher_path:
-            self.rancher, self.rancher_template, problem = _read(self.rancher_path)
+            self.rancher, self.rancher_template, problem = _read(self.rancher_path, self.warnings)
             if self.rancher_template is not None and not problem:
                 # The questions are read with every answer empty; the file is rendered again
                 # with the real answers when the entry is launched.
                 self.rancher, problem = _render_yaml(self.rancher_template, {}, _rel(self.rancher_path),
-                                                     {"Name": "", "Version": ""})
+                                                     {"Name": "", "Version": ""}, [])
             self.errors += [problem] if problem else []
         meta, where = catalog_section(self.rancher)
         self.meta, self.meta_path = (meta or {}), (where or [".catalog"])
@@ -159,7 +161,7 @@ class Version:
         return self
 
 
-def _read(path):
+def _read(path, warnings):
     """(document, template, problem) of a compose file, read once: a file with Go template
     actions is checked and kept as text (template), any other is parsed as YAML (document)."""
     shown = _rel(path)
@@ -167,7 +169,7 @@ def _read(path):
     if problem:
         return None, None, problem
     if not templated(text):
-        document, problem = parse_yaml(text, shown)
+        document, problem = parse_yaml(text, shown, duplicates=warnings)
         return document, None, problem
     try:
         parse(text)
@@ -176,13 +178,13 @@ def _read(path):
     return None, text, None
 
 
-def _render_yaml(text, values, shown, stack):
+def _render_yaml(text, values, shown, stack, warnings):
     """(document, problem): a template rendered with ``values`` and read as YAML."""
     try:
         rendered = render(text, values, stack)
     except TemplateError as exc:
         return None, f"{shown}: {exc}"
-    return parse_yaml(rendered, shown, "rendered with the answers, ")
+    return parse_yaml(rendered, shown, "rendered with the answers, ", duplicates=warnings)
 
 
 class Entry:
@@ -317,7 +319,7 @@ def question_errors(version):
     meta = version.meta
     if "upgrade_from" in meta:
         errors += [f"{file}: {key_path(where + ['upgrade_from'])}: {e}" for e in range_errors(meta["upgrade_from"])]
-    questions = meta.get("questions", [])
+    questions = meta.get("questions") or []  # an empty `questions:` is no question, as Rancher read it
     if not isinstance(questions, list):
         return errors + [f"{file}: {key_path(where + ['questions'])}: must be a list of questions"]
     seen = set()
@@ -483,6 +485,7 @@ def prepare(entry, wanted_version, answers, answers_source, stack_name):
         return out
     version = entry.versions[folder].load()
     out["errors"] += version.errors
+    out["warnings"] += version.warnings
     if out["errors"]:
         return out
     values, typed, secrets, errors = check_answers(version, answers, answers_source)
@@ -499,10 +502,10 @@ def prepare(entry, wanted_version, answers, answers_source, stack_name):
     compose, rancher = version.compose, version.rancher
     stack = {"Name": str(entry.config.get("name", entry.name)), "Version": version.version}
     if version.compose_template is not None:
-        compose, problem = _render_yaml(version.compose_template, values, compose_file, stack)
+        compose, problem = _render_yaml(version.compose_template, values, compose_file, stack, out["warnings"])
         out["errors"] += [problem] if problem else []
     if version.rancher_template is not None:
-        rancher, problem = _render_yaml(version.rancher_template, values, rancher_file, stack)
+        rancher, problem = _render_yaml(version.rancher_template, values, rancher_file, stack, out["warnings"])
         out["errors"] += [problem] if problem else []
     if out["errors"]:
         return out

@@ -673,7 +673,10 @@ def _pipeline(pipeline, dot, state, declare=True):
 
 
 def _shown(operand):
+    """An operand as the template wrote it (Go's messages quote the source, not a value)."""
     kind, value = operand
+    if kind == "pipeline":
+        return "(" + " | ".join(" ".join(_shown(o) for o in command) for command in value.commands) + ")"
     return json.dumps(value) if kind == "literal" and isinstance(value, str) else str(value)
 
 

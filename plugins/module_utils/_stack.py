@@ -60,7 +60,7 @@ UNMAPPED = {
     "cpu_shares": "Swarm has no CPU shares; use deploy.resources",
     "cpu_quota": "Swarm has no CPU quota; use deploy.resources.limits.cpus",
     "cpuset": "Swarm services cannot pin CPUs", "mem_swappiness": "not supported by Swarm",
-    "memswap_limit": "not supported by Swarm", "volume_driver": "not supported by Swarm",
+    "memswap_limit": "not supported by Swarm",
     "external_links": "link across stacks by the stack network name <service>.<stack>_default instead",
     "network_mode": "Swarm services cannot choose a network mode", "net": "Swarm services cannot choose a network mode",
     "ipc": "not supported by Swarm", "pid": "not supported by Swarm", "security_opt": "not supported by Swarm",
@@ -136,10 +136,15 @@ def _normalise(document):
     return document, []
 
 
+def _text(value):
+    """A scalar as Rancher passed it to a container: YAML's booleans as ``true``/``false``."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def _as_map(value, separator="="):
     """Compose's list-or-mapping fields (labels, environment) as a mapping of strings."""
     if isinstance(value, dict):
-        return {str(k): "" if v is None else str(v) for k, v in value.items()}
+        return {str(k): "" if v is None else _text(v) for k, v in value.items()}
     out = {}
     for item in value or []:
         key, _, val = str(item).partition(separator)
@@ -246,6 +251,9 @@ def _translate_service(stack, name, source, rancher, ctx):
                    f"{UNSUPPORTED_IMAGES[image.split(':')[0]]} cannot be deployed on Swarm; service skipped")
         return None
     out = {key: copy.deepcopy(source[key]) for key in PASSTHROUGH if key in source}
+    if isinstance(out.get("environment"), dict):
+        # Rancher gave a container its environment as text; Docker refuses a YAML boolean there.
+        out["environment"] = {k: _text(v) if isinstance(v, bool) else v for k, v in out["environment"].items()}
     for key in source:
         if key in UNMAPPED:
             stack.warn(stack.compose_file, where + [key], f"ignored: {UNMAPPED[key]}")
@@ -567,18 +575,26 @@ def render(name, compose, rancher, ctx, compose_file="docker-compose.yml", ranch
         stack.error(rancher_file, [], "must be a mapping")
         rancher = {}
     rancher, rprefix = _normalise(rancher) if rancher else ({"services": {}}, [])
+    _rancher_as_rancher_read_it(rancher)
     if rprefix:  # format 1: catalog sections live at the top level beside the services
         catalog = {k: rancher["services"].pop(k) for k in (".catalog", "catalog") if k in rancher["services"]}
         rancher.update(catalog)
     for parts, problem in schema_errors(rancher, RANCHER_SCHEMA):
-        stack.error(rancher_file, rprefix + parts[1:] if rprefix and parts[:1] == ["services"] else parts, problem)
+        at = rprefix + parts[1:] if rprefix and parts[:1] == ["services"] else parts
+        if problem.startswith("unknown key"):
+            # Rancher ignored a key it did not know; so does Paddock, saying so.
+            stack.warn(rancher_file, at, f"{problem}; ignored, as Rancher ignored it")
+            _drop(rancher, parts)
+        else:
+            stack.error(rancher_file, at, problem)
     if stack.errors:
         return stack
     services = compose.get("services") or {}
     rservices = {k: v for k, v in (rancher.get("services") or {}).items() if k != ".catalog"}
     for svc in rservices:
         if svc not in services:
-            stack.error(rancher_file, ["services", svc], "configures a service that docker-compose.yml does not define")
+            stack.warn(rancher_file, rprefix + [svc] if rprefix else ["services", svc],
+                       "configures a service that docker-compose.yml does not define; ignored, as Rancher ignored it")
     for svc in services:
         if not NAME.match(str(svc)):
             stack.error(compose_file, ["services", svc], "not a valid service name")
@@ -626,9 +642,12 @@ def render(name, compose, rancher, ctx, compose_file="docker-compose.yml", ranch
                           "dir": f"{ctx.get('lb_dir', '/etc/paddock/lb')}/{name}_{svc}",
                           "ports": sorted({p["published"] for p in out_services[svc].get("ports", [])})})
     compose_out = {"version": "3.8", "services": {k: v for k, v in out_services.items() if v is not None}}
-    for section in ("networks", "volumes", "secrets", "configs"):
+    for section in ("networks", "secrets", "configs"):
         if compose.get(section):
             compose_out[section] = copy.deepcopy(compose[section])
+    volumes = _volumes(stack, compose.get("volumes"), services, compose_out["services"])
+    if volumes:
+        compose_out["volumes"] = volumes
     other_stacks = sorted({r for lb in lbs for r in _lb_stacks(stack, lb, rservices)} - {name})
     if other_stacks:
         compose_out.setdefault("networks", {})
@@ -650,6 +669,75 @@ def render(name, compose, rancher, ctx, compose_file="docker-compose.yml", ranch
     stack.compose = compose_out
     stack.hash = digest
     return stack
+
+
+def _drop(document, parts):
+    """Remove the key at ``parts`` from a document (it was warned about)."""
+    node = document
+    for part in parts[:-1]:
+        node = node[part]
+    node.pop(parts[-1], None)
+
+
+def _rancher_as_rancher_read_it(rancher):
+    """What Rancher's Go types took that the schema would not: a service given as nothing, and a
+    health check's numbers written as text (``port: '53'``)."""
+    services = rancher.get("services")
+    if not isinstance(services, dict):
+        return
+    for name, service in services.items():
+        if service is None:
+            services[name] = service = {}
+        check = service.get("health_check") if isinstance(service, dict) else None
+        for key, value in (check or {}).items() if isinstance(check, dict) else ():
+            if key in HEALTH_CHECK_NUMBERS and isinstance(value, str) and value.strip().isdigit():
+                check[key] = int(value)
+
+
+HEALTH_CHECK_NUMBERS = ("port", "interval", "response_timeout", "healthy_threshold", "unhealthy_threshold",
+                        "initializing_timeout", "reinitializing_timeout")
+
+
+def _named_volume(volume):
+    """The named volume a service's volume entry mounts, or None (a bind mount, an anonymous one)."""
+    if isinstance(volume, dict):
+        return volume.get("source") if volume.get("type", "volume") == "volume" else None
+    parts = str(volume).split(":")
+    source = parts[0] if len(parts) > 1 else ""
+    # A name has no '/': anything else is a host path (relative ones are the deploying host's).
+    return source if source and "/" not in source and not source.startswith(("/", ".", "~", "$")) else None
+
+
+def _volumes(stack, declared, sources, services):
+    """The top-level volumes, as docker stack deploy wants them.
+
+    Compose format 1 (and Rancher) created a named volume on first use; Swarm wants it declared,
+    so each one a service mounts is declared, with the service's ``volume_driver`` as its driver.
+    Rancher's ``per_container`` has no Swarm equivalent and is dropped with a warning; an empty
+    ``driver_opts`` is dropped; ``external`` with a ``driver`` keeps ``external`` (the volume
+    exists; Docker refuses both)."""
+    out = {}
+    for name, spec in (declared or {}).items():
+        spec = dict(spec) if isinstance(spec, dict) else {}
+        where = ["volumes", name]
+        if spec.pop("per_container", None) is not None:
+            stack.warn(stack.compose_file, where + ["per_container"],
+                       "Swarm has no volume per container: the tasks on one node share this volume")
+        if not spec.get("driver_opts"):
+            spec.pop("driver_opts", None)
+        if spec.get("external") and "driver" in spec:
+            spec.pop("driver")
+            stack.warn(stack.compose_file, where + ["driver"],
+                       "ignored: the volume is external (it exists already, with its own driver)")
+        out[name] = spec
+    for svc, source in sources.items():
+        if not isinstance(source, dict) or services.get(svc) is None:
+            continue
+        for volume in source.get("volumes") or []:
+            name = _named_volume(volume)
+            if name and name not in out:
+                out[name] = {"driver": source["volume_driver"]} if source.get("volume_driver") else {}
+    return out
 
 
 def _is_lb(source, rancher):
@@ -714,8 +802,11 @@ PLATFORM_PORTS = {
 
 
 def _published(stack):
-    """[((port, protocol), service)] for every port a stack publishes on hosts."""
-    return [((port["published"], port.get("protocol", "tcp")), svc)
+    """[((port, protocol), service, shared)] for every port a stack publishes on hosts; ``shared``
+    when the port takes every node's (the ingress mesh) or the service runs on every node it may
+    (global), so that no other service can have the port anywhere it runs."""
+    return [((port["published"], port.get("protocol", "tcp")), svc,
+             port.get("mode") != "host" or (service.get("deploy") or {}).get("mode") == "global")
             for svc, service in (stack.compose or {}).get("services", {}).items()
             for port in service.get("ports", []) if port.get("published")]
 
@@ -747,16 +838,23 @@ def render_all(documents, ctx):
             stack.error("inventory", ["paddock_stacks", names[doc["name"]]], f"stack '{doc['name']}' is listed twice")
         names[doc["name"]] = len(names)
         if doc.get("state", "present") == "present":
-            for key, svc in _published(stack):
+            for key, svc, shared in _published(stack):
                 if key in PLATFORM_PORTS:
                     stack.error(stack.compose_file, ["services", svc, "ports"],
                                 f"host port {key[0]}/{key[1]} is the platform's own ({PLATFORM_PORTS[key]}); "
                                 "publish another port")
-                elif key in ports:
-                    other, other_svc = ports[key]
+                elif key in ports and (shared or ports[key][2]):
+                    other, other_svc, _shared = ports[key]
                     stack.error(stack.compose_file, ["services", svc, "ports"],
                                 f"host port {key[0]}/{key[1]} is already published by {other}/{other_svc}")
+                elif key in ports:
+                    # Two replicated services in host mode: Swarm's scheduler puts their tasks on
+                    # different nodes (it will not give one host port twice), as Rancher did.
+                    other, other_svc, _shared = ports[key]
+                    stack.warn(stack.compose_file, ["services", svc, "ports"],
+                               f"host port {key[0]}/{key[1]} is also published by {other}/{other_svc}: their tasks "
+                               "run on different nodes, so they need as many nodes as tasks")
                 else:
-                    ports[key] = (doc["name"], svc)
+                    ports[key] = (doc["name"], svc, shared)
         rendered.append(stack)
     return rendered

@@ -59,8 +59,9 @@ def _image(value):
 
 FORMATS.checks("bytes")(lambda v: not isinstance(v, str) or bool(re.fullmatch(r"(?i)\d+(\.\d+)?\s*[bkmg]?b?", v)))
 FORMATS.checks("image")(lambda v: not isinstance(v, str) or _image(v))
-FORMATS.checks("rule-host")(lambda v: not isinstance(v, str) or bool(RULE_HOST.match(v)))
-FORMATS.checks("rule-path")(lambda v: not isinstance(v, str) or bool(re.fullmatch(r"/\S*", v)))
+# An empty host name or path is no condition, as Rancher read it.
+FORMATS.checks("rule-host")(lambda v: not isinstance(v, str) or v == "" or bool(RULE_HOST.match(v)))
+FORMATS.checks("rule-path")(lambda v: not isinstance(v, str) or bool(re.fullmatch(r"(/\S*)?", v)))
 
 SERVICE_KEYS = {
     "image": {"type": "string", "format": "image"}, "build": {"type": ["string", "object"]}, "command": STR_OR_LIST,

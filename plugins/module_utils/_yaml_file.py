@@ -22,7 +22,10 @@ _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _StrictLoader(_SafeLoader):
-    """SafeLoader that refuses a mapping key written twice (``<<`` merges stay allowed)."""
+    """SafeLoader that refuses a mapping key written twice (``<<`` merges stay allowed), or, with
+    ``duplicates`` set to a list, notes it there and keeps the last, as Go's YAML v2 did."""
+
+    duplicates = None
 
     def construct_mapping(self, node, deep=False):
         seen = {}
@@ -35,6 +38,11 @@ class _StrictLoader(_SafeLoader):
             except TypeError:
                 continue  # an unhashable key: the base class reports it
             if first is not key_node.start_mark:
+                if self.duplicates is not None:
+                    self.duplicates.append(f"line {key_node.start_mark.line + 1}: key '{key}' is written twice in "
+                                           f"one mapping (first on line {first.line + 1}); the last is kept, as "
+                                           "Rancher kept it")
+                    continue
                 raise yaml.constructor.ConstructorError(
                     None, None,
                     f"key '{key}' is written twice in one mapping (first on line {first.line + 1}); "
@@ -69,16 +77,22 @@ def read(path, shown):
                       "save the file as UTF-8")
 
 
-def load(path, shown):
+def load(path, shown, duplicates=None):
     """(document, problem): the parsed file, or why it could not be read, prefixed with ``shown``."""
     text, problem = read(path, shown)
-    return (None, problem) if problem else parse(text, shown)
+    return (None, problem) if problem else parse(text, shown, duplicates=duplicates)
 
 
-def parse(text, shown, what=""):
-    """(document, problem) for YAML text; ``what`` says what the text is (a rendered template)."""
+def parse(text, shown, what="", duplicates=None):
+    """(document, problem) for YAML text; ``what`` says what the text is (a rendered template).
+
+    A key written twice is a problem; given a list as ``duplicates``, it is a note appended
+    there instead (``shown: line N: ...``), for files Paddock runs as Rancher ran them."""
+    loader = _StrictLoader(text)
+    noted = [] if duplicates is not None else None
+    loader.duplicates = noted
     try:
-        return yaml.load(text, Loader=_StrictLoader), None  # noqa: S506 - a SafeLoader subclass
+        return loader.get_single_data(), None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1} column {mark.column + 1}: " if mark else ""
@@ -86,6 +100,10 @@ def parse(text, shown, what=""):
         if not str(problem).startswith("key '"):
             problem = f"not valid YAML: {problem}"
         return None, f"{shown}: {what}{where}{problem}"
+    finally:
+        loader.dispose()
+        if noted:
+            duplicates += [f"{shown}: {what}{note}" for note in noted]
 
 
 class Lines:

@@ -188,8 +188,6 @@ RULES = ["services", "lb", "lb_config", "port_rules"]
 BAD = [
     (_bad(["services", "apacz", "imagee"], "x", False),
      "docker-compose.yml: services.apacz.imagee: unknown key (did you mean 'image'?)"),
-    (_bad(["services", "apacz", "scael"], 4),
-     "rancher-compose.yml: services.apacz.scael: unknown key (did you mean 'scale'?)"),
     (_bad(["services", "lb", "ports"], "80:80", False),
      "docker-compose.yml: services.lb.ports: must be a list, got string '80:80'"),
     (_bad(["services", "apacz", "tty"], "yes", False),
@@ -223,8 +221,6 @@ BAD = [
      "got 70000"),
     (_bad(RULES + [0, "target_port"], DELETE),
      "rancher-compose.yml: services.lb.lb_config.port_rules[0]: missing required key 'target_port'"),
-    (_bad(["services", "cache"], {"scale": 1}),
-     "rancher-compose.yml: services.cache: configures a service that docker-compose.yml does not define"),
     (_bad(["services", "apacz", "image"], DELETE, False),
      "docker-compose.yml: services.apacz: needs an image (Swarm cannot build; see playbooks/images.yml)"),
     (_bad(["services", "apacz", "restart"], "sometimes", False),
@@ -267,3 +263,24 @@ def test_a_tcp_rule_cuts_sessions_on_a_server_marked_down_and_an_http_rule_does_
     servers = [line.strip() for line in stack.lbs[0]["config"].splitlines() if "server-template" in line]
     assert [line.endswith("on-marked-down shutdown-sessions") for line in servers] == [False, True]
     assert "load-server-state-from-file global" in stack.lbs[0]["config"]
+
+
+def test_a_rancher_compose_entry_for_a_service_the_compose_file_lacks_is_ignored_with_a_warning():
+    """Rancher ignored it (an exported stack often has one for a removed service)."""
+    rancher = copy.deepcopy(RANCHER)
+    rancher["services"]["cache"] = {"scale": 1}
+    stack = walkthrough(rancher=rancher)
+    assert stack.errors == []
+    assert stack.warnings == ["rancher-compose.yml: services.cache: configures a service that docker-compose.yml "
+                              "does not define; ignored, as Rancher ignored it"]
+    assert "cache" not in stack.compose["services"]
+
+
+def test_a_key_rancher_did_not_know_in_rancher_compose_is_ignored_with_a_warning_naming_the_nearest():
+    rancher = copy.deepcopy(RANCHER)
+    rancher["services"]["apacz"]["scael"] = 8
+    stack = walkthrough(rancher=rancher)
+    assert stack.errors == []
+    assert stack.warnings == ["rancher-compose.yml: services.apacz.scael: unknown key (did you mean 'scale'?); "
+                              "ignored, as Rancher ignored it"]
+    assert stack.compose["services"]["apacz"]["deploy"]["replicas"] == 4

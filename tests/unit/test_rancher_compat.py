@@ -1,0 +1,150 @@
+"""Rancher 1.x files as Rancher read them: each class of entry the real catalogs hold, in a small
+case of the project's own, with its exact result. bench/rancher_catalog.py runs the real
+catalogs; these keep each class fixed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+import yaml
+
+from ansible_collections.paddock.platform.plugins.module_utils import _catalog
+from ansible_collections.paddock.platform.plugins.module_utils._stack import render, render_all
+
+CTX = {"ipvs": False, "lb_image": "paddock/haproxy:2.6"}
+
+
+def rendered(compose, rancher=None, name="app"):
+    return render(name, yaml.safe_load(compose), yaml.safe_load(rancher) if rancher else None, CTX)
+
+
+def docker_takes(compose, tmp_path):
+    """Docker's own loader (docker stack config): None, or its complaint."""
+    path = tmp_path / "stack.json"
+    path.write_text(json.dumps(compose))
+    done = subprocess.run(["docker", "stack", "config", "--compose-file", str(path)], capture_output=True,
+                          text=True, env={**os.environ, "DOCKER_HOST": "unix:///nonexistent"})
+    return None if done.returncode == 0 else done.stderr.strip()
+
+
+def test_booleans_in_environment_and_labels_reach_the_container_as_rancher_gave_them(tmp_path):
+    stack = rendered("""
+version: '2'
+services:
+  web:
+    image: nginx:1.25
+    environment: {VERIFY: true, DEBUG: false, NAME: web}
+    labels: {traefik.enable: true}
+""")
+    assert stack.errors == []
+    web = stack.compose["services"]["web"]
+    assert web["environment"] == {"VERIFY": "true", "DEBUG": "false", "NAME": "web"}
+    assert web["labels"] == {"traefik.enable": "true"}
+    assert docker_takes(stack.compose, tmp_path) is None
+
+
+def test_named_volumes_are_declared_with_the_service_driver_and_rancher_volume_keys_are_translated(tmp_path):
+    stack = rendered("""
+version: '2'
+services:
+  db:
+    image: postgres:15
+    volume_driver: local
+    volumes: ['pgdata:/var/lib/postgresql/data', 'logs:/var/log', '/srv/conf:/etc/conf:ro', /tmp/scratch]
+volumes:
+  pgdata: {driver: local, per_container: true, driver_opts: {}}
+  shared: {external: true, driver: rancher-nfs}
+""")
+    assert stack.errors == []
+    assert stack.compose["volumes"] == {"pgdata": {"driver": "local"}, "shared": {"external": True},
+                                        "logs": {"driver": "local"}}
+    assert stack.warnings == [
+        "docker-compose.yml: volumes.pgdata.per_container: Swarm has no volume per container: the tasks on one "
+        "node share this volume",
+        "docker-compose.yml: volumes.shared.driver: ignored: the volume is external (it exists already, with its "
+        "own driver)"]
+    assert docker_takes(stack.compose, tmp_path) is None
+
+
+def test_a_service_given_as_nothing_and_a_health_check_port_as_text_are_read_as_rancher_read_them():
+    stack = rendered("""
+version: '2'
+services:
+  dns: {image: 'internetsystemsconsortium/bind9:9.18'}
+  lb:
+    image: rancher/lb-service-haproxy:v0.7.15
+    ports: ['53:53/tcp']
+""", """
+version: '2'
+services:
+  dns:
+    health_check: {port: '53', interval: '2000', healthy_threshold: 2, unhealthy_threshold: 3}
+  lb:
+    lb_config:
+      port_rules: [{source_port: 53, target_port: 53, service: dns, protocol: tcp, hostname: '', path: ''}]
+  ghost:
+""")
+    assert stack.errors == []
+    assert "check port 53 inter 2000ms fall 3 rise 2" in stack.lbs[0]["config"]
+    assert stack.warnings == ["rancher-compose.yml: services.ghost: configures a service that docker-compose.yml "
+                              "does not define; ignored, as Rancher ignored it"]
+
+
+def test_two_replicated_services_may_share_a_host_port_but_not_with_a_global_one():
+    def check(compose):
+        [stack] = render_all([{"name": "app", "compose": yaml.safe_load(compose), "rancher": None}], CTX)
+        return stack
+
+    shared = check("""
+version: '2'
+services:
+  qdb1: {image: 'bureau14/qdb:2.1', ports: ['2836:2836']}
+  qdb2: {image: 'bureau14/qdb:2.1', ports: ['2836:2836']}
+""")
+    assert shared.errors == []
+    assert shared.warnings == ["docker-compose.yml: services.qdb2.ports: host port 2836/tcp is also published by "
+                               "app/qdb1: their tasks run on different nodes, so they need as many nodes as tasks"]
+    clash = check("""
+version: '2'
+services:
+  qdb1: {image: 'bureau14/qdb:2.1', ports: ['2836:2836']}
+  agent: {image: 'bureau14/qdb:2.1', ports: ['2836:2836'], labels: {io.rancher.scheduler.global: 'true'}}
+""")
+    assert clash.errors == ["docker-compose.yml: services.agent.ports: host port 2836/tcp is already published by "
+                            "app/qdb1"]
+
+
+def test_a_catalog_file_with_a_key_written_twice_keeps_the_last_as_rancher_did(tmp_path, monkeypatch):
+    entry = tmp_path / "templates" / "reg"
+    (entry / "0").mkdir(parents=True)
+    (entry / "config.yml").write_text("name: Registry\nversion: 1.0.0\n")
+    (entry / "0" / "docker-compose.yml").write_text(
+        "version: '2'\nservices:\n  reg:\n    image: registry:2\n    labels:\n"
+        "      io.rancher.scheduler.affinity:host_label: a=1\n      io.rancher.scheduler.affinity:host_label: a=2\n")
+    (entry / "0" / "rancher-compose.yml").write_text("version: '2'\ncatalog:\n  name: Registry\n  version: 1.0.0\n"
+                                                     "  questions:\n")
+    found, problem = _catalog.find_entry([str(tmp_path)], "reg")
+    assert problem is None
+    monkeypatch.chdir(tmp_path)
+    out = _catalog.prepare(found, None, {}, "answers", "reg")
+    assert out["errors"] == []
+    assert out["warnings"] == [
+        "templates/reg/0/docker-compose.yml: line 7: key 'io.rancher.scheduler.affinity:host_label' is written "
+        "twice in one mapping (first on line 6); the last is kept, as Rancher kept it"]
+    assert out["compose"]["services"]["reg"]["labels"] == {"io.rancher.scheduler.affinity:host_label": "a=2"}
+
+
+@pytest.mark.parametrize("template,message", [
+    ('{{- if (ne .Values.LB "true") and .Values.PORT}}x{{end}}',
+     'line 1: can\'t give argument to non-function (ne .Values.LB "true")'),
+])
+def test_a_broken_go_template_is_reported_as_go_reports_it(template, message):
+    from ansible_collections.paddock.platform.plugins.module_utils._gotemplate import TemplateError
+    from ansible_collections.paddock.platform.plugins.module_utils._gotemplate import render as go
+
+    with pytest.raises(TemplateError) as caught:
+        go(template, {"LB": "false", "PORT": "80"}, {"Name": "", "Version": ""})
+    assert str(caught.value) == message
