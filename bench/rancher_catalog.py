@@ -65,6 +65,8 @@ def plausible(question):
         return "other/service"
     if kind == "certificate":
         return certificate()
+    if "port" in about.split() or about.split()[0].endswith("port"):
+        return "8080"
     if any(word in about for word in ("path", "dir", "folder", "mount")):
         return "/srv/paddock-bench"
     if any(word in about for word in ("fqdn", "domain", "hostname", "host name")):
@@ -137,6 +139,7 @@ def main():
     parser.add_argument("--only")
     args = parser.parse_args()
     checkout = os.path.abspath(args.checkout)
+    output = os.path.abspath(args.json) if args.json else None
     root = os.path.join(checkout, "templates")
     names = [args.only] if args.only else sorted(
         n for n in os.listdir(root) if os.path.isfile(os.path.join(root, n, "config.yml")))
@@ -152,8 +155,8 @@ def main():
           f"{sum(r['result'] == 'refused' for r in rows)} refused by Paddock, "
           f"{sum(r['result'] == 'docker refused' for r in rows)} by Docker; "
           f"{sum(len(r['warnings']) for r in rows)} warnings")
-    if args.json:
-        with open(args.json, "w") as handle:
+    if output:
+        with open(output, "w") as handle:
             json.dump(rows, handle, indent=1)
 
 

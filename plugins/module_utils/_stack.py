@@ -42,10 +42,11 @@ from ansible_collections.paddock.platform.plugins.module_utils._stack_schema imp
 
 HASH_LABEL = "io.paddock.stack.hash"
 LB_LABEL = "io.paddock.lb"
-LB_IMAGES = ("rancher/lb-service-haproxy",)
+LEGACY_LB_IMAGE = "rancher/load-balancer-service"  # Rancher 1.0 and 1.1's, mapped onto Paddock's
+LB_IMAGES = ("rancher/lb-service-haproxy", LEGACY_LB_IMAGE)
 ALIAS_IMAGE = "rancher/dns-service"
-UNSUPPORTED_IMAGES = {"rancher/external-service": "external services (external_ips or a hostname)",
-                      "rancher/load-balancer-service": "the legacy v1.0/1.1 load balancer"}
+UNSUPPORTED_IMAGES = {"rancher/external-service": "external services (external_ips or a hostname)"}
+LEGACY_TARGET_LABEL = "io.rancher.loadbalancer.target."
 NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 STACK_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
@@ -53,7 +54,8 @@ STACK_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 UNMAPPED = {
     "build": "Swarm does not build; build and push it with playbooks/images.yml, then name the image",
     "container_name": "Swarm names each task itself",
-    "volumes_from": "Swarm cannot share one task's volumes with another",
+    "volumes_from": "Swarm cannot share one task's volumes with another (only a service of the same stack's "
+                    "volumes map, as named volumes)",
     "depends_on": "Swarm starts services in any order; make the service retry its dependencies",
     "privileged": "Swarm services cannot be privileged",
     "devices": "Swarm services cannot map devices",
@@ -62,7 +64,8 @@ UNMAPPED = {
     "cpuset": "Swarm services cannot pin CPUs", "mem_swappiness": "not supported by Swarm",
     "memswap_limit": "not supported by Swarm",
     "external_links": "link across stacks by the stack network name <service>.<stack>_default instead",
-    "network_mode": "Swarm services cannot choose a network mode", "net": "Swarm services cannot choose a network mode",
+    "network_mode": "Swarm services use the stack's network, or the host's (net: host)",
+    "net": "Swarm services use the stack's network, or the host's (net: host)",
     "ipc": "not supported by Swarm", "pid": "not supported by Swarm", "security_opt": "not supported by Swarm",
     "userns_mode": "not supported by Swarm", "cgroup_parent": "not supported by Swarm",
     "mac_address": "not supported by Swarm", "oom_kill_disable": "not supported by Swarm",
@@ -97,7 +100,19 @@ LABELS_WARNED = {
     "io.rancher.container.requested_ip": "Swarm chooses task addresses",
     "io.rancher.container.network": "put the container on a stack network instead",
     "io.rancher.lb_service.target": "the load balancer balances over every task",
+    "io.rancher.container.create_agent": "the container expects Rancher's API keys (CATTLE_*) and there is no "
+                                         "Rancher API; what it does with them will not work",
+    "io.rancher.container.agent.role": "there is no Rancher API to give the container a role on",
 }
+# Rancher labels whose behaviour Swarm has by itself: dropped from the service, with no warning.
+LABELS_NATIVE = {
+    "io.rancher.container.pull_image",  # docker stack deploy resolves the image at every deploy
+}
+HOSTNAME_OVERRIDE = "io.rancher.container.hostname_override"
+# The name a stack gives Docker's "host" network (net: host), declared external.
+HOST_NETWORK = "hostnet"
+# Rancher's container_name, stack-service-N, as a Swarm template: the service's name and the task's slot.
+TASK_HOSTNAME = "{{.Service.Name}}-{{.Task.Slot}}"
 HTTP_PROTOCOLS = ("http",)
 TCP_PROTOCOLS = ("tcp",)
 
@@ -119,6 +134,8 @@ class Stack:
         self.hash = None
         # The same, as (file, key path, problem), for callers that add the key's line.
         self.error_at, self.warning_at = [], []
+        # (stack, service) that this stack's load balancers send traffic to.
+        self.targets = set()
 
     def error(self, file, parts, problem):
         self.errors.append(f"{file}: {key_path(parts)}: {problem}")
@@ -254,8 +271,10 @@ def _translate_service(stack, name, source, rancher, ctx):
     if isinstance(out.get("environment"), dict):
         # Rancher gave a container its environment as text; Docker refuses a YAML boolean there.
         out["environment"] = {k: _text(v) if isinstance(v, bool) else v for k, v in out["environment"].items()}
+    mode_key = "network_mode" if "network_mode" in source else "net"
+    host_network = source.get(mode_key) == "host"
     for key in source:
-        if key in UNMAPPED:
+        if key in UNMAPPED and not (key == mode_key and host_network) and key != "volumes_from":
             stack.warn(stack.compose_file, where + [key], f"ignored: {UNMAPPED[key]}")
     if not image:
         stack.error(stack.compose_file, where, "needs an image (Swarm cannot build; see playbooks/images.yml)")
@@ -274,6 +293,11 @@ def _translate_service(stack, name, source, rancher, ctx):
             is_global = is_global or glob
         elif label in LABELS_WARNED:
             stack.warn(stack.compose_file, where + ["labels", label], f"{LABELS_WARNED[label]}")
+        elif label == HOSTNAME_OVERRIDE and value == "container_name":
+            out.setdefault("hostname", TASK_HOSTNAME)
+    for label in LABELS_NATIVE | {HOSTNAME_OVERRIDE}:
+        if label in out.get("labels", {}) and (label != HOSTNAME_OVERRIDE or out.get("hostname") == TASK_HOSTNAME):
+            del out["labels"][label]
     placement = deploy.setdefault("placement", {})
     if constraints:
         placement["constraints"] = placement.get("constraints", []) + constraints
@@ -340,7 +364,14 @@ def _translate_service(stack, name, source, rancher, ctx):
     if not ctx.get("ipvs") and not any(p.get("mode") == "ingress" for p in ports):
         deploy.setdefault("endpoint_mode", "dnsrr")
     networks = source.get("networks")
-    if networks is not None:
+    if host_network:
+        # Rancher's net: host: the service joins Docker's host network, its only network.
+        out["networks"] = {HOST_NETWORK: None}
+        if out.pop("ports", None):
+            stack.warn(stack.compose_file, where + ["ports"],
+                       "ignored: the service uses the host's network, so it listens on the host's ports itself")
+        deploy.pop("endpoint_mode", None)
+    elif networks is not None:
         out["networks"] = networks if isinstance(networks, dict) else {n: None for n in networks}
     if not deploy:
         out.pop("deploy")
@@ -360,6 +391,11 @@ def _links(stack, name, source, services):
                         f"links to service '{target}', which is not in this stack")
             continue
         if services[target] is None or not alias or alias == target:
+            continue
+        if HOST_NETWORK in (services[target].get("networks") or {}):
+            stack.warn(stack.compose_file, ["services", name, "links", index],
+                       f"the alias '{alias}' is lost: '{target}' uses the host's network, which has no aliases; "
+                       "reach it by its node's address")
             continue
         nets = _service_network(services[target])
         first = "default" if "default" in nets else next(iter(nets))
@@ -419,14 +455,22 @@ def _lb_rules(stack, name, rancher, known_targets, ctx):
         key = (source, (rule.get("hostname") or "").lower(), rule.get("path") or "")
         if protocol == "tcp":
             key = (source,)
-        if key in seen:
-            stack.error(stack.rancher_file, at + ["source_port"],
-                        f"duplicate source port {source}: rule {seen[key]} already routes "
-                        + ("it" if protocol == "tcp" else "the same hostname and path"))
-            continue
-        seen[key] = index
         backend = rule.get("backend_name") or "_".join(
             str(p) for p in (source, rule.get("hostname"), rule.get("path")) if p)
+        if key in seen:
+            first, first_backend, targets = seen[key]
+            if (target_stack, target_service) in targets or first_backend != backend:
+                same = (target_stack, target_service) in targets
+                stack.error(stack.rancher_file, at + ["source_port"],
+                            f"duplicate source port {source}: rule {first} already routes "
+                            + ("it" if protocol == "tcp" else "the same hostname and path")
+                            + (" to the same service" if same else " to another backend"))
+                continue
+            # Another service for the same port, host name and path: one backend balances over both,
+            # as Rancher's load balancer did.
+            targets.add((target_stack, target_service))
+        else:
+            seen[key] = (index, backend, {(target_stack, target_service)})
         rules.append({**rule, "protocol": protocol, "stack": target_stack, "target": target_service,
                       "dns": f"tasks.{target_stack}_{target_service}",
                       "backend": "be_" + _sanitise(backend), "index": index})
@@ -505,18 +549,22 @@ def haproxy_config(stack, name, rules, rancher, health, ctx):
             lines += ["    option http-server-close", "    option forwardfor"]
         default = None
         for rule in port_rules:
+            if rule["backend"] in backends:  # a second service of a backend already routed to
+                backends[rule["backend"]].append(rule)
+                continue
             acls, conditions = _acl(rule)
             lines += ["    " + a for a in acls]
             if conditions:
                 lines.append(f"    use_backend {rule['backend']} if {' '.join(conditions)}")
             elif default is None:
                 default = rule["backend"]
-            backends.setdefault(rule["backend"], rule)
+            backends[rule["backend"]] = [rule]
         if default:
             lines.append(f"    default_backend {default}")
         lines.append("")
     sticky = lb.get("stickiness_policy")
-    for backend, rule in backends.items():
+    for backend, members in backends.items():
+        rule = members[0]
         check = health.get((rule["stack"], rule["target"])) or {}
         mode = rule["protocol"]
         lines += [f"backend {backend}", f"    mode {mode}", "    balance roundrobin"]
@@ -532,23 +580,29 @@ def haproxy_config(stack, name, rules, rancher, health, ctx):
                     flags.append(f"domain {sticky['domain']}")
                 lines += [f"    cookie {cookie} {' '.join(flags)} dynamic",
                           f"    dynamic-cookie-key {stack.name}-{name}"]
-        inter = check.get("interval", ctx.get("lb_check_interval_ms", 1000))
-        fall = check.get("unhealthy_threshold", 2)
-        rise = check.get("healthy_threshold", 2)
-        port = f" port {check['port']}" if check.get("port") else ""
         if check.get("response_timeout"):
             lines.append(f"    timeout check {check['response_timeout']}ms")
-        # The ports are in the servers' names: a saved state never brings back an old port.
-        prefix = f"{_sanitise(rule['target'])}-{rule['target_port']}" + (f"-{check['port']}" if port else "") + "-"
-        # A TCP session on a server marked down is cut so that its client reconnects; an HTTP
-        # request in flight is left to finish, or to be retried on another server (retry-on).
-        cut = " on-marked-down shutdown-sessions" if mode == "tcp" else ""
-        lines += [f"    server-template {prefix} {slots} {rule['dns']}:{rule['target_port']} "
-                  f"check{port} inter {inter}ms fall {fall} rise {rise}{cut}",
-                  ""]
+        for rule in members:
+            lines.append(_servers(rule, health.get((rule["stack"], rule["target"])) or {}, mode, slots, ctx))
+        lines.append("")
     if lb.get("config"):
         lines += ["# lb_config.config, as given", lb["config"].rstrip(), ""]
     return "\n".join(lines)
+
+
+def _servers(rule, check, mode, slots, ctx):
+    """The server-template line of one target service of a backend, with its health check."""
+    inter = check.get("interval", ctx.get("lb_check_interval_ms", 1000))
+    fall = check.get("unhealthy_threshold", 2)
+    rise = check.get("healthy_threshold", 2)
+    port = f" port {check['port']}" if check.get("port") else ""
+    # The ports are in the servers' names: a saved state never brings back an old port.
+    prefix = f"{_sanitise(rule['target'])}-{rule['target_port']}" + (f"-{check['port']}" if port else "") + "-"
+    # A TCP session on a server marked down is cut so that its client reconnects; an HTTP
+    # request in flight is left to finish, or to be retried on another server (retry-on).
+    cut = " on-marked-down shutdown-sessions" if mode == "tcp" else ""
+    return (f"    server-template {prefix} {slots} {rule['dns']}:{rule['target_port']} "
+            f"check{port} inter {inter}ms fall {fall} rise {rise}{cut}")
 
 
 def render(name, compose, rancher, ctx, compose_file="docker-compose.yml", rancher_file="rancher-compose.yml",
@@ -602,6 +656,9 @@ def render(name, compose, rancher, ctx, compose_file="docker-compose.yml", ranch
         stack.error(compose_file, ["services"], "defines no services")
     if stack.errors:
         return stack
+    for svc, source in services.items():
+        if str(source.get("image", "")).split(":")[0] == LEGACY_LB_IMAGE and isinstance(source, dict):
+            rservices[svc] = {**rservices.get(svc, {}), "lb_config": _legacy_lb_config(source, services)}
     stack.services, stack.rancher = services, rservices
     known = dict(known_targets or {})
     known[name] = [s for s in services if not _is_lb(services[s], rservices.get(s, {}))]
@@ -627,6 +684,7 @@ def render(name, compose, rancher, ctx, compose_file="docker-compose.yml", ranch
                 _links(stack, target, {"links": [f"{target}:{svc}"]}, out_services)
         elif svc in out_services:
             _links(stack, svc, source, out_services)
+            _volumes_from(stack, svc, source, services, out_services)
         depends = source.get("depends_on") or []
         for target in depends if isinstance(depends, (list, dict)) else []:
             if str(target) not in services:
@@ -636,6 +694,7 @@ def render(name, compose, rancher, ctx, compose_file="docker-compose.yml", ranch
     health.update({(name, s): rservices.get(s, {}).get("health_check") for s in services})
     for svc in lbs:
         rules = _lb_rules(stack, svc, rservices.get(svc, {}), known, ctx)
+        stack.targets |= {(rule["stack"], rule["target"]) for rule in rules}
         out_services[svc] = _lb_service(stack, svc, services[svc], rservices.get(svc, {}), rules, ctx)
         stack.lbs.append({"service": svc, "config": haproxy_config(stack, svc, rules, rservices.get(svc, {}),
                                                                     health, ctx),
@@ -656,6 +715,8 @@ def render(name, compose, rancher, ctx, compose_file="docker-compose.yml", ranch
     # The stack's own network: attachable, so that plain containers can join it too.
     networks = compose_out.setdefault("networks", {})
     networks["default"] = {**(networks.get("default") or {}), "attachable": True}
+    if any(HOST_NETWORK in (s.get("networks") or {}) for s in compose_out["services"].values()):
+        networks[HOST_NETWORK] = {"external": True, "name": "host"}
     if stack.errors:
         return stack
     for service in compose_out["services"].values():
@@ -730,14 +791,94 @@ def _volumes(stack, declared, sources, services):
             stack.warn(stack.compose_file, where + ["driver"],
                        "ignored: the volume is external (it exists already, with its own driver)")
         out[name] = spec
-    for svc, source in sources.items():
-        if not isinstance(source, dict) or services.get(svc) is None:
-            continue
-        for volume in source.get("volumes") or []:
+    for svc, service in services.items():
+        source = sources.get(svc) if isinstance(sources.get(svc), dict) else {}
+        for volume in (service or {}).get("volumes") or []:
             name = _named_volume(volume)
             if name and name not in out:
                 out[name] = {"driver": source["volume_driver"]} if source.get("volume_driver") else {}
     return out
+
+
+def _volumes_from(stack, name, source, services, out_services):
+    """Rancher's volumes_from another service of the stack (a data-volume sidekick, most often):
+    the other service's volumes become named volumes that both mount at the same paths. Swarm
+    keeps a named volume per node, not with one container; the warning says so."""
+    where = ["services", name, "volumes_from"]
+    mapped, mine = [], out_services.get(name)
+    for index, ref in enumerate(source.get("volumes_from") or []):
+        target, _, mode = str(ref).partition(":")
+        if target not in services or out_services.get(target) is None or mine is None:
+            stack.warn(stack.compose_file, where + [index], f"ignored: {UNMAPPED['volumes_from']}")
+            continue
+        theirs = out_services[target].setdefault("volumes", [])
+        if not theirs:
+            stack.warn(stack.compose_file, where + [index],
+                       f"'{target}' mounts no volume in the stack, so nothing is shared; volumes only its image "
+                       "declares (Dockerfile VOLUME) are not shared on Swarm")
+        for position, volume in enumerate(list(theirs)):
+            if isinstance(volume, dict):
+                shared = copy.deepcopy(volume)
+                if mode == "ro":
+                    shared["read_only"] = True
+            else:
+                parts = str(volume).split(":")
+                if len(parts) == 1:  # an anonymous volume: named, so that both can mount it
+                    volume_name = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{target}{parts[0]}")
+                    theirs[position] = f"{volume_name}:{parts[0]}"
+                    parts = [volume_name, parts[0]]
+                shared = ":".join(parts[:2] + (["ro"] if mode == "ro" else parts[2:]))
+                mapped.append(parts[0])
+            if shared not in mine.setdefault("volumes", []):
+                mine["volumes"].append(shared)
+    if mapped:
+        stack.warn(stack.compose_file, where,
+                   f"mapped to the volumes {', '.join(sorted(set(mapped)))}, which {name} mounts too; Swarm keeps a "
+                   "volume on each node, not with one container")
+
+
+def _legacy_lb_config(source, services):
+    """Rancher 1.0 and 1.1's load balancer as port rules. It listens on each of its ``ports`` (and
+    on ``expose``, ``listen:target``, where only the stack reaches it) and sends to every linked
+    service of the stack, on the same port; an ``io.rancher.loadbalancer.target.<service>`` label
+    (``public port=target port``, comma-separated) sends only those ports to that service. A port
+    is http unless it says ``/tcp``, as that load balancer read it."""
+    targets = [str(link).partition(":")[0] for link in source.get("links") or []]
+    overrides = {}
+    for label, value in _as_map(source.get("labels")).items():
+        if label.startswith(LEGACY_TARGET_LABEL):
+            pairs = overrides.setdefault(label[len(LEGACY_TARGET_LABEL):], {})
+            for pair in value.split(","):
+                match = re.fullmatch(r"\s*(?:[^:=/]*:)?(\d+)(?:/[^=]*)?=(\d+)\s*", pair)
+                if match:
+                    pairs[int(match[1])] = int(match[2])
+    rules = []
+    for key in ("ports", "expose"):
+        for port in source.get(key) or []:
+            text, _, protocol = str(port).partition("/")
+            if key == "expose":
+                listen, _, target = text.rpartition(":")
+                public, listen = None, listen or target
+            else:
+                public, _, listen = text.rpartition(":")
+                target = listen
+            if not (listen.isdigit() and target.isdigit()):
+                continue  # parse_ports reports it
+            for service in targets:
+                if service not in services:
+                    continue
+                if service in overrides:  # only the ports its label names
+                    wanted = {p: t for p, t in overrides[service].items() if p in (int(listen), _int(public))}
+                    if not wanted:
+                        continue
+                    target = str(next(iter(wanted.values())))
+                rules.append({"source_port": int(listen), "service": service, "target_port": int(target),
+                              "protocol": "tcp" if protocol == "tcp" else "http"})
+    return {"port_rules": rules}
+
+
+def _int(text):
+    return int(text) if str(text or "").isdigit() else None
 
 
 def _is_lb(source, rancher):
@@ -796,9 +937,10 @@ PLATFORM_PORTS = {
     (22, "tcp"): "SSH", (2376, "tcp"): "the engines' TLS API", (2377, "tcp"): "Swarm's cluster management",
     (7946, "tcp"): "Swarm's gossip", (7946, "udp"): "Swarm's gossip", (4789, "udp"): "Swarm's VXLAN",
     (500, "udp"): "the managed network's IKE", (4500, "udp"): "the managed network's IKE (NAT-T)",
-    (9100, "tcp"): "the host agent's exporter", (5000, "tcp"): "the registry",
-    (5001, "tcp"): "the registry's push port",
+    (9100, "tcp"): "the host agent's exporter",
 }
+# Host ports the platform takes on one host only, the registry's: a task placed there cannot start.
+REGISTRY_PORTS = {(5000, "tcp"): "the registry's port", (5001, "tcp"): "the registry's push port"}
 
 
 def _published(stack):
@@ -843,7 +985,12 @@ def render_all(documents, ctx):
                     stack.error(stack.compose_file, ["services", svc, "ports"],
                                 f"host port {key[0]}/{key[1]} is the platform's own ({PLATFORM_PORTS[key]}); "
                                 "publish another port")
-                elif key in ports and (shared or ports[key][2]):
+                    continue
+                if key in REGISTRY_PORTS:
+                    stack.warn(stack.compose_file, ["services", svc, "ports"],
+                               f"host port {key[0]}/{key[1]} is {REGISTRY_PORTS[key]} on the registry's host: a "
+                               "task placed there cannot start")
+                if key in ports and (shared or ports[key][2]):
                     other, other_svc, _shared = ports[key]
                     stack.error(stack.compose_file, ["services", svc, "ports"],
                                 f"host port {key[0]}/{key[1]} is already published by {other}/{other_svc}")
@@ -857,4 +1004,25 @@ def render_all(documents, ctx):
                 else:
                     ports[key] = (doc["name"], svc, shared)
         rendered.append(stack)
+    _health_check_warnings(rendered)
     return rendered
+
+
+def _health_check_warnings(stacks):
+    """Say where a Rancher health check does nothing: only Paddock's load balancers use one (to take
+    a failing task out of rotation), and none of them acts on it by replacing the task."""
+    targeted = set().union(*(s.targets for s in stacks)) if stacks else set()
+    for stack in stacks:
+        for svc, rancher in (stack.rancher or {}).items():
+            check = rancher.get("health_check") if isinstance(rancher, dict) else None
+            if not isinstance(check, dict):
+                continue
+            where = ["services", svc, "health_check"]
+            if (stack.name, svc) not in targeted:
+                stack.warn(stack.rancher_file, where,
+                           "ignored: no load balancer sends traffic to this service, and only the load balancer "
+                           "acts on a health check (a compose healthcheck runs a command in the container)")
+            elif check.get("strategy") in ("recreate", "recreateOnQuorum"):
+                stack.warn(stack.rancher_file, where + ["strategy"],
+                           "ignored: the load balancer takes a failing task out of rotation; Swarm replaces a "
+                           "task only when its container exits")

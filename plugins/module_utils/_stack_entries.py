@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import subprocess
+import tempfile
 
 from ansible_collections.paddock.platform.plugins.module_utils import _catalog
 from ansible_collections.paddock.platform.plugins.module_utils._problems import key_path, origin
@@ -22,7 +25,7 @@ from ansible_collections.paddock.platform.plugins.module_utils._yaml_file import
 
 COMPOSE_NAMES = ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml")
 RANCHER_NAMES = ("rancher-compose.yml", "rancher-compose.yaml")
-STACK_KEYS = {"name", "path", "state", "prune", "compose_file", "rancher_file"}
+STACK_KEYS = {"name", "path", "state", "prune", "compose_file", "rancher_file", "variables"}
 CATALOG_KEYS = {"name", "catalog", "version", "answers", "answers_file", "state", "prune"}
 # playbooks/catalog.yml's command line: the argument that sets each key of a launched app.
 LAUNCH_ARGS = {"name": "stack_name", "catalog": "app"}
@@ -88,8 +91,24 @@ class Reader:
         if problem:
             return None, problems + [f"stack {entry['name']}: {problem}"]
         located = _Located()
-        problems += [f"stack {entry['name']}: {located(os.path.relpath(compose_path), parts, p)}"
-                     for parts, p in interpolation_errors(compose)]
+        variables = entry.get("variables") or {}
+        if not isinstance(variables, dict) or not all(
+                isinstance(v, (str, int, float, bool)) for v in variables.values()):
+            return None, problems + [f"{at('variables')}: must be a mapping of variable names to values"]
+        given = {str(k): _text(v) for k, v in variables.items()}
+        documents = {}
+        for path, document in ((compose_path, compose), (rancher_path, rancher)):
+            if path is None or document is None:
+                continue
+            shown = os.path.relpath(path)
+            found = interpolation_errors(document)
+            problems += [f"stack {entry['name']}: {located(shown, parts, p)}" for parts, p in found]
+            if not found:
+                document, missing = substitute(document, given)
+                hint = f"; give it in {at('variables')}"
+                problems += [f"stack {entry['name']}: {located(shown, parts, p + hint)}" for parts, p in missing]
+            documents[path] = document
+        compose, rancher = documents.get(compose_path, compose), documents.get(rancher_path, rancher)
         if problems:
             return None, problems
         return {"name": entry["name"], "state": state, "prune": entry.get("prune", True),
@@ -158,6 +177,40 @@ class _Located:
         return f"{file}{f':{line}' if line else ''}: {key_path(parts)}: {problem}"
 
 
+CUSTOM_MARK = "# lb_config.config, as given"
+_ALERT = re.compile(r"\[ALERT\].*?parsing \[[^:\]]+:(\d+)\] : (.*)$", re.M)
+
+
+def _check_custom_haproxy(stack):
+    """A load balancer's ``lb_config.config`` lines are HAProxy's to judge: its own check
+    (``haproxy -c``) runs on the whole configuration, on the controller, and each line it refuses
+    is an error at that key. Paddock's own lines are HAProxy 2.6's by construction, so only a
+    configuration with custom lines is checked."""
+    for lb in stack.lbs:
+        where = ["services", lb["service"], "lb_config", "config"]
+        if CUSTOM_MARK not in lb["config"]:
+            continue
+        haproxy = shutil.which("haproxy") or next(
+            (p for p in ("/usr/sbin/haproxy", "/usr/local/sbin/haproxy") if os.path.exists(p)), None)
+        if haproxy is None:
+            stack.warn(stack.rancher_file, where, "not checked: haproxy is not installed on the controller, so HAProxy "
+                                                  "judges these lines only when the load balancer starts")
+            continue
+        with tempfile.NamedTemporaryFile("w", suffix=".cfg", delete=False) as handle:
+            handle.write(lb["config"])
+        try:
+            done = subprocess.run([haproxy, "-c", "-f", handle.name], capture_output=True, text=True, timeout=30)
+        finally:
+            os.unlink(handle.name)
+        if done.returncode == 0:
+            continue
+        first = lb["config"].splitlines().index(CUSTOM_MARK) + 2  # the custom text's line 1
+        alerts = _ALERT.findall(done.stdout + done.stderr)
+        for line, text in alerts or [("0", (done.stdout + done.stderr).strip().splitlines()[-1])]:
+            at = f"line {int(line) - first + 1}: " if int(line) >= first else ""
+            stack.error(stack.rancher_file, where, f"{at}HAProxy 2.6 refuses it: {text.strip()}")
+
+
 def check(stacks, launch, reader, ctx, only=None, only_state=None):
     """Read, check and render every entry. Returns ``{"errors", "warnings", "documents", "stacks",
     "absent"}``; ``stacks`` are the rendered ``Stack`` objects of the present ``documents``, in order.
@@ -184,6 +237,7 @@ def check(stacks, launch, reader, ctx, only=None, only_state=None):
     secrets = [v for d in documents for v in d.get("secrets", [])]
     located = _Located()
     for stack in rendered:
+        _check_custom_haproxy(stack)
         errors += [_catalog.mask(f"stack {stack.name}: {located(*e)}", secrets) for e in stack.error_at]
     if only and only not in [d["name"] for d in documents + absent]:
         errors.append(f"{origin(stacks, 'inventory')}: paddock_stacks: no stack named '{only}'")
@@ -208,10 +262,53 @@ def _strings(node, parts=()):
         yield list(parts), node
 
 
+def _text(value):
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def substitute(document, variables):
+    """(document, [(key path, problem)]): every variable reference of a plain stack's file filled
+    from ``variables`` (``paddock_stacks[].variables``), as docker-compose fills them from the
+    environment: ``${V:-d}`` and ``${V-d}`` default, ``${V:+r}`` and ``${V+r}`` replace, ``${V:?m}``
+    and ``${V?m}`` require. A variable neither given nor defaulted is a problem (compose would
+    substitute an empty string, silently). Every ``$`` left is escaped for docker stack deploy,
+    which interpolates once more."""
+    missing = []
+
+    def fill(text, parts):
+        def one(match):
+            if match.group(0) == "$$":
+                return "$"
+            body = match["bare"] or match["braced"]
+            braced = _BRACED.match(body)
+            name, op, rest = braced["name"], braced["op"] or "", braced["rest"] or ""
+            value = variables.get(name)
+            empty = value is None or (value == "" and op.startswith(":"))
+            if op.endswith("-"):
+                return rest if empty else value
+            if op.endswith("+"):
+                return "" if empty else rest
+            if empty and (op.endswith("?") or value is None):
+                missing.append((parts, f"needs variable {name}" + (f" ({rest})" if rest else "")))
+                return ""
+            return value
+        return _REFERENCE.sub(one, text).replace("$", "$$")
+
+    def walk(node, parts):
+        if isinstance(node, dict):
+            return {key: walk(value, [*parts, key]) for key, value in node.items()}
+        if isinstance(node, list):
+            return [walk(value, [*parts, index]) for index, value in enumerate(node)]
+        if isinstance(node, str) and "$" in node:
+            return fill(node, parts)
+        return node
+
+    return walk(document, []), missing
+
+
 def interpolation_errors(document):
-    """``[(key path, problem)]`` for the variable references of a plain stack's compose file that
-    ``docker stack deploy`` would refuse on the manager: an unclosed ``${``, a name that is not one,
-    and ``${VAR:?message}``, since Paddock does not set a stack's variables on the managers."""
+    """``[(key path, problem)]`` for the variable references of a plain stack's file that are not
+    references: an unclosed ``${``, a name that is not one, a ``$`` that starts nothing."""
     found = []
     for parts, text in _strings(document):
         for match in _REFERENCE.finditer(text):
@@ -223,10 +320,6 @@ def interpolation_errors(document):
             if match["braced"] is None:
                 found.append((parts, f"'{text}' has a '$' that starts no variable (write a dollar as $$)"))
                 continue
-            braced = _BRACED.match(match["braced"])
-            if not braced:
+            if not _BRACED.match(match["braced"]):
                 found.append((parts, f"'{text}': '${{{match['braced']}}}' is not a variable reference"))
-            elif braced["op"] in (":?", "?"):
-                found.append((parts, f"needs variable {braced['name']} ({braced['rest'] or 'required'}), which is "
-                                     "not set where the stack deploys; give the value in the file"))
     return found

@@ -46,7 +46,8 @@ ensure_venv() {
 }
 
 ensure_env() {
-  apt_install debootstrap openssh-client ca-certificates tcpdump wrk
+  # haproxy: stack validation checks a load balancer's custom lines with haproxy -c.
+  apt_install debootstrap openssh-client ca-certificates tcpdump wrk haproxy
   ensure_engine
   ensure_venv
 }

@@ -153,7 +153,10 @@ def test_stack(case, tmp_path, monkeypatch):
     if "rancher" in case:
         files["web/rancher-compose.yml"] = case["rancher"]
     _write(tmp_path, files)
-    errors, warnings = stack_errors(str(tmp_path), [{"name": case.get("stack", "web"), "path": "web"}])
+    entry = {"name": case.get("stack", "web"), "path": "web"}
+    if "variables" in case:
+        entry["variables"] = case["variables"]
+    errors, warnings = stack_errors(str(tmp_path), [entry])
     _expect(case, errors, warnings)
 
 

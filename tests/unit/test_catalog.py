@@ -318,8 +318,17 @@ def test_a_rancher_catalog_checkout_entry_renders_unchanged_and_names_what_swarm
     assert stack.compose["services"]["jenkins-primary"]["ports"] == [
         {"target": 8080, "protocol": "tcp", "published": 9000, "mode": "host"}]
     assert set(stack.compose["services"]) == {"jenkins-primary", "jenkins-plugins", "jenkins-datavolume"}
+    # The data-volume sidekick's volume is a named volume both mount.
+    assert stack.compose["services"]["jenkins-datavolume"]["volumes"] == [
+        "jenkins-datavolume_var_jenkins_home:/var/jenkins_home"]
+    assert stack.compose["services"]["jenkins-primary"]["volumes"] == [
+        "jenkins-datavolume_var_jenkins_home:/var/jenkins_home"]
+    assert stack.compose["volumes"] == {"jenkins-datavolume_var_jenkins_home": {}}
     assert sorted(stack.warnings) == sorted([
-        "dc.yml: services.jenkins-primary.volumes_from: ignored: Swarm cannot share one task's volumes with another",
+        "dc.yml: services.jenkins-primary.volumes_from: mapped to the volumes jenkins-datavolume_var_jenkins_home, "
+        "which jenkins-primary mounts too; Swarm keeps a volume on each node, not with one container",
+        "dc.yml: services.jenkins-primary.volumes_from[0]: 'jenkins-plugins' mounts no volume in the stack, so "
+        "nothing is shared; volumes only its image declares (Dockerfile VOLUME) are not shared on Swarm",
         "dc.yml: services.jenkins-primary.labels.io.rancher.sidekicks: sidekicks are deployed as services of "
         "their own; Swarm cannot co-schedule them",
         "dc.yml: services.jenkins-datavolume.labels.io.rancher.container.start_once: Swarm restarts tasks that "

@@ -148,3 +148,112 @@ def test_a_broken_go_template_is_reported_as_go_reports_it(template, message):
     with pytest.raises(TemplateError) as caught:
         go(template, {"LB": "false", "PORT": "80"}, {"Name": "", "Version": ""})
     assert str(caught.value) == message
+
+
+def test_rancher_patterns_with_a_swarm_equivalent_are_mapped_and_docker_takes_them(tmp_path):
+    stack = rendered("""
+version: '2'
+services:
+  app:
+    image: example/app:1
+    volumes_from: [data]
+    links: ['agent:monitor']
+    labels:
+      io.rancher.sidekicks: data
+      io.rancher.container.hostname_override: container_name
+      io.rancher.container.pull_image: always
+  data:
+    image: busybox:1.36
+    volumes: [/var/lib/app, 'logs:/var/log/app']
+  agent:
+    image: example/agent:1
+    net: host
+    ports: ['9100:9100']
+""")
+    assert stack.errors == []
+    app, data, agent = (stack.compose["services"][s] for s in ("app", "data", "agent"))
+    # volumes_from: the sidekick's volumes, named, mounted by both.
+    assert data["volumes"] == ["data_var_lib_app:/var/lib/app", "logs:/var/log/app"]
+    assert app["volumes"] == ["data_var_lib_app:/var/lib/app", "logs:/var/log/app"]
+    assert stack.compose["volumes"] == {"data_var_lib_app": {}, "logs": {}}
+    # hostname_override: container_name -> the task's own name; pull_image: Swarm resolves on deploy.
+    assert app["hostname"] == "{{.Service.Name}}-{{.Task.Slot}}"
+    assert app["labels"] == {"io.rancher.sidekicks": "data"}
+    # net: host -> Docker's host network, its ports the host's own.
+    assert agent["networks"] == {"hostnet": None} and "ports" not in agent
+    assert stack.compose["networks"]["hostnet"] == {"external": True, "name": "host"}
+    assert stack.warnings == [
+        "docker-compose.yml: services.app.labels.io.rancher.sidekicks: sidekicks are deployed as services of "
+        "their own; Swarm cannot co-schedule them",
+        "docker-compose.yml: services.agent.ports: ignored: the service uses the host's network, so it listens on "
+        "the host's ports itself",
+        "docker-compose.yml: services.app.links[0]: the alias 'monitor' is lost: 'agent' uses the host's network, "
+        "which has no aliases; reach it by its node's address",
+        "docker-compose.yml: services.app.volumes_from: mapped to the volumes data_var_lib_app, logs, which app "
+        "mounts too; Swarm keeps a volume on each node, not with one container",
+    ]
+    assert docker_takes(stack.compose, tmp_path) is None
+
+
+def test_what_has_no_swarm_equivalent_is_named_in_a_warning():
+    [stack] = render_all([{"name": "app", "compose": yaml.safe_load("""
+version: '2'
+services:
+  web: {image: 'example/web:1'}
+  worker:
+    image: example/worker:1
+    labels: {io.rancher.container.create_agent: 'true', io.rancher.container.agent.role: environment}
+  lb: {image: 'rancher/lb-service-haproxy:v0.7.15', ports: ['80:80']}
+"""), "rancher": yaml.safe_load("""
+version: '2'
+services:
+  web:
+    health_check: {port: 80, interval: 2000, strategy: recreate}
+  worker:
+    health_check: {port: 8080, interval: 2000}
+  lb:
+    lb_config:
+      port_rules: [{source_port: 80, target_port: 80, service: web}]
+""")}], CTX)
+    assert stack.errors == []
+    assert stack.warnings == [
+        "docker-compose.yml: services.worker.labels.io.rancher.container.create_agent: the container expects "
+        "Rancher's API keys (CATTLE_*) and there is no Rancher API; what it does with them will not work",
+        "docker-compose.yml: services.worker.labels.io.rancher.container.agent.role: there is no Rancher API to "
+        "give the container a role on",
+        "rancher-compose.yml: services.web.health_check.strategy: ignored: the load balancer takes a failing task "
+        "out of rotation; Swarm replaces a task only when its container exits",
+        "rancher-compose.yml: services.worker.health_check: ignored: no load balancer sends traffic to this "
+        "service, and only the load balancer acts on a health check (a compose healthcheck runs a command in the "
+        "container)",
+    ]
+
+
+def test_rancher_1_0_load_balancer_becomes_paddocks_with_its_ports_links_and_target_labels(tmp_path):
+    stack = rendered("""
+lb:
+  image: rancher/load-balancer-service
+  ports: ['8080:80', '5443:443/tcp']
+  expose: ['3306:3307/tcp']
+  links: ['web:web', 'proxy:proxy', 'db:db']
+  labels:
+    io.rancher.loadbalancer.target.proxy: 5443=8443
+web:
+  image: nginx:1.25
+proxy:
+  image: example/proxy:1
+db:
+  image: mariadb:10.11
+""")
+    assert stack.errors == []
+    config = stack.lbs[0]["config"]
+    # Every port to every linked service, except the proxy, which its label gives 5443 -> 8443 only.
+    assert "frontend fe_80\n    bind :80\n    mode http" in config
+    assert "frontend fe_443\n    bind :443\n    mode tcp" in config
+    assert "frontend fe_3306\n    bind :3306\n    mode tcp" in config
+    assert "tasks.app_proxy:8443" in config and "tasks.app_proxy:80" not in config
+    assert "tasks.app_web:80" in config and "tasks.app_web:443" in config and "tasks.app_db:3307" in config
+    lb = stack.compose["services"]["lb"]
+    assert lb["ports"] == [{"target": 80, "published": 8080, "protocol": "tcp", "mode": "host"},
+                           {"target": 443, "published": 5443, "protocol": "tcp", "mode": "host"}]
+    assert docker_takes(stack.compose, tmp_path) is None

@@ -205,7 +205,7 @@ BAD = [
     (_bad(RULES, [{"source_port": 80, "target_port": 80, "service": "apacz"},
                   {"source_port": 80, "target_port": 8080, "service": "apacz"}]),
      "rancher-compose.yml: services.lb.lb_config.port_rules[1].source_port: duplicate source port 80: rule 0 "
-     "already routes the same hostname and path"),
+     "already routes the same hostname and path to the same service"),
     (_bad(RULES, [{"source_port": 80, "target_port": 80, "service": "apacz"},
                   {"source_port": 80, "target_port": 80, "service": "apacz", "protocol": "tcp"}]),
      "rancher-compose.yml: services.lb.lb_config.port_rules[1].protocol: source port 80 already serves http; "
