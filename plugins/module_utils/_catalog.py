@@ -252,6 +252,10 @@ def _chars(pattern):
         return None
 
 
+def _as_text(value):
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def check_value(question, value):
     """Problems of one answer (never quoting a password), and the value as it is substituted."""
     kind = question.get("type") or "string"
@@ -274,10 +278,11 @@ def check_value(question, value):
         if isinstance(value, bool) or text in ("true", "false"):
             return [], value if isinstance(value, bool) else text == "true"
         return [f"must be true or false{shown}"], None
-    text = "" if value is None else str(value)
+    # Rancher passed answers and options to templates as text: YAML's true is "true", not "True".
+    text = "" if value is None else _as_text(value)
     problems = []
     if kind == "enum":
-        options = [str(o) for o in question.get("options") or []]
+        options = [_as_text(o) for o in question.get("options") or []]
         if text not in options:
             problems.append(f"must be one of {', '.join(options)}{shown}")
     if kind == "service" and text and not SERVICE.match(text):

@@ -53,6 +53,7 @@ STACK_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 # Keys Swarm ignores or cannot do, and why. Each is reported as a warning naming the key.
 UNMAPPED = {
     "build": "Swarm does not build; build and push it with playbooks/images.yml, then name the image",
+    "dockerfile": "Swarm does not build; build and push it with playbooks/images.yml, then name the image",
     "container_name": "Swarm names each task itself",
     "volumes_from": "Swarm cannot share one task's volumes with another (only a service of the same stack's "
                     "volumes map, as named volumes)",
@@ -147,10 +148,18 @@ class Stack:
 
 
 def _normalise(document):
-    """Compose format 1 has its services at the top level; formats 2 and 3 under services."""
+    """Compose format 1 has its services at the top level; formats 2 and 3 under services. A key
+    of a service given as nothing (``links:``) is no key, as docker-compose and Rancher read it."""
     if isinstance(document, dict) and "services" not in document and "version" not in document:
-        return {"version": "1", "services": document}, ["services"]
-    return document, []
+        document, prefix = {"version": "1", "services": document}, ["services"]
+    else:
+        prefix = []
+    services = document.get("services") if isinstance(document, dict) else None
+    if isinstance(services, dict):
+        document = {**document, "services": {
+            name: {k: v for k, v in service.items() if v is not None} if isinstance(service, dict) else service
+            for name, service in services.items()}}
+    return document, prefix
 
 
 def _text(value):
@@ -312,8 +321,25 @@ def _translate_service(stack, name, source, rancher, ctx):
         deploy["mode"] = "global"
         if "scale" in rancher:
             stack.warn(stack.rancher_file, where + ["scale"], "ignored: a global service runs one task per host")
+        if rancher.get("start_on_create") is False:
+            stack.warn(stack.rancher_file, where + ["start_on_create"],
+                       "ignored: a global service starts on every host it may run on")
+    elif rancher.get("start_on_create") is False:
+        # Created and not started, as Rancher left it: no task until it is scaled up.
+        deploy["replicas"] = 0
     elif scale is not None:
         deploy["replicas"] = scale
+    for key in ("secrets", "configs"):
+        for item in out.get(key) or []:
+            mode = item.get("mode") if isinstance(item, dict) else None
+            if isinstance(mode, str) and re.fullmatch(r"0?[0-7]{3}", mode):
+                item["mode"] = int(mode, 8)  # Docker wants the number; '0444' is octal text
+    for index, volume in enumerate(source.get("volumes") or []):
+        host = str(volume).split(":")[0] if not isinstance(volume, dict) else volume.get("source") or ""
+        if host.startswith((".", "~")) or ("/" in host and not host.startswith(("/", "$"))):
+            stack.error(stack.compose_file, where + ["volumes", index],
+                        f"'{host}' is a host path relative to the stack's files, but tasks run on any node; give "
+                        "an absolute path that exists on every node, or a named volume")
     restart = source.get("restart")
     if restart:
         condition = {"no": "none", "always": "any", "unless-stopped": "any"}.get(
@@ -357,7 +383,9 @@ def _translate_service(stack, name, source, rancher, ctx):
             entry = {"target": one["target"], "protocol": one["protocol"]}
             if one["published"]:
                 entry["published"] = one["published"]
-                entry["mode"] = one["mode"] or ("ingress" if ctx.get("ipvs") else "host")
+            # A port without a published one gets a random host port, as in docker-compose; in
+            # host mode when the stack has no virtual IPs (ingress mode refuses dnsrr).
+            entry["mode"] = one["mode"] or ("ingress" if ctx.get("ipvs") else "host")
             ports.append(entry)
     if ports:
         out["ports"] = ports
@@ -673,23 +701,6 @@ def render(name, compose, rancher, ctx, compose_file="docker-compose.yml", ranch
             lbs.append(svc)
             continue
         out_services[svc] = _translate_service(stack, svc, source, rsvc, ctx)
-    for svc, source in services.items():
-        if str(source.get("image", "")).split(":")[0] == ALIAS_IMAGE:
-            for index, link in enumerate(source.get("links") or []):
-                target = str(link).partition(":")[0]
-                if target not in out_services or out_services[target] is None:
-                    stack.error(compose_file, ["services", svc, "links", index],
-                                f"alias of service '{target}', which is not in this stack")
-                    continue
-                _links(stack, target, {"links": [f"{target}:{svc}"]}, out_services)
-        elif svc in out_services:
-            _links(stack, svc, source, out_services)
-            _volumes_from(stack, svc, source, services, out_services)
-        depends = source.get("depends_on") or []
-        for target in depends if isinstance(depends, (list, dict)) else []:
-            if str(target) not in services:
-                stack.error(compose_file, ["services", svc, "depends_on"],
-                            f"depends on service '{target}', which is not in this stack")
     health = dict(ctx.get("health") or {})
     health.update({(name, s): rservices.get(s, {}).get("health_check") for s in services})
     for svc in lbs:
@@ -700,6 +711,28 @@ def render(name, compose, rancher, ctx, compose_file="docker-compose.yml", ranch
                                                                     health, ctx),
                           "dir": f"{ctx.get('lb_dir', '/etc/paddock/lb')}/{name}_{svc}",
                           "ports": sorted({p["published"] for p in out_services[svc].get("ports", [])})})
+    # After the load balancers: a link may name one.
+    for svc, source in services.items():
+        if str(source.get("image", "")).split(":")[0] == ALIAS_IMAGE:
+            if not source.get("links") and source.get("external_links"):
+                stack.warn(compose_file, ["services", svc, "external_links"],
+                           "ignored, with its alias service: Swarm has no alias of another stack's service; "
+                           "reach it as <service>.<stack>_default")
+            for index, link in enumerate(source.get("links") or []):
+                target = str(link).partition(":")[0]
+                if target not in out_services or out_services[target] is None:
+                    stack.error(compose_file, ["services", svc, "links", index],
+                                f"alias of service '{target}', which is not in this stack")
+                    continue
+                _links(stack, target, {"links": [f"{target}:{svc}"]}, out_services)
+        elif svc in out_services and svc not in lbs:
+            _links(stack, svc, source, out_services)
+            _volumes_from(stack, svc, source, services, out_services)
+        depends = source.get("depends_on") or []
+        for target in depends if isinstance(depends, (list, dict)) else []:
+            if str(target) not in services:
+                stack.error(compose_file, ["services", svc, "depends_on"],
+                            f"depends on service '{target}', which is not in this stack")
     compose_out = {"version": "3.8", "services": {k: v for k, v in out_services.items() if v is not None}}
     for section in ("networks", "secrets", "configs"):
         if compose.get(section):

@@ -34,6 +34,30 @@ SCALAR_MAP_OR_LIST = {"type": ["object", "array"],
                       "items": {"type": ["string", "number"]}}
 BYTES = {"type": ["string", "integer"], "format": "bytes"}
 POSITIVE = {"type": "integer", "minimum": 1}
+COUNT = {"type": "integer", "minimum": 0}
+DURATION = {"type": ["string", "number"], "format": "duration"}
+UPDATE = {"type": "object", "additionalProperties": False, "properties": {
+    "parallelism": COUNT, "delay": DURATION, "failure_action": {"enum": ["continue", "rollback", "pause"]},
+    "monitor": DURATION, "max_failure_ratio": {"type": "number", "minimum": 0}, "order": {"enum": ["stop-first",
+                                                                                                    "start-first"]}}}
+# Compose 3's deploy and healthcheck, as Docker's own schema has them.
+DEPLOY = {"type": "object", "additionalProperties": False, "properties": {
+    "mode": {"enum": ["replicated", "global"]}, "replicas": COUNT, "endpoint_mode": {"enum": ["vip", "dnsrr"]},
+    "labels": SCALAR_MAP_OR_LIST, "update_config": UPDATE, "rollback_config": UPDATE,
+    "resources": {"type": "object", "additionalProperties": False, "properties": {
+        "limits": {"type": "object", "additionalProperties": False,
+                   "properties": {"cpus": NUM_OR_STR, "memory": BYTES, "pids": COUNT}},
+        "reservations": {"type": "object", "additionalProperties": False,
+                         "properties": {"cpus": NUM_OR_STR, "memory": BYTES, "generic_resources": {"type": "array"}}}}},
+    "restart_policy": {"type": "object", "additionalProperties": False, "properties": {
+        "condition": {"enum": ["none", "on-failure", "any"]}, "delay": DURATION, "max_attempts": COUNT,
+        "window": DURATION}},
+    "placement": {"type": "object", "additionalProperties": False, "properties": {
+        "constraints": {"type": "array", "items": STR}, "preferences": {"type": "array"},
+        "max_replicas_per_node": COUNT}}}}
+HEALTHCHECK = {"type": "object", "additionalProperties": False, "properties": {
+    "test": {"type": ["string", "array"], "items": STR}, "interval": DURATION, "timeout": DURATION,
+    "start_period": DURATION, "retries": COUNT, "disable": BOOL}}
 
 # ${VAR}, ${VAR:-default} and the like stand for text that is only known at deploy time.
 _VARIABLE = re.compile(r"\$\{[^}]*\}")
@@ -47,6 +71,7 @@ FORMAT_PROBLEMS = {
     "image": "is not an image reference like registry:5000/team/app:1.2 (lower-case name, no spaces)",
     "rule-host": "is not a host name (letters, digits, '-', '.', and '*' for a wildcard)",
     "rule-path": "is not a URL path (starts with '/', no spaces)",
+    "duration": "is not a duration like 10s, 1m30s or 500ms (a number alone has no unit)",
 }
 
 
@@ -57,6 +82,8 @@ def _image(value):
     return bool(IMAGE_REF.match(_VARIABLE.sub(default, value)))
 
 
+FORMATS.checks("duration")(lambda v: isinstance(v, str) and bool(
+    re.fullmatch(r"(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+", v)))
 FORMATS.checks("bytes")(lambda v: not isinstance(v, str) or bool(re.fullmatch(r"(?i)\d+(\.\d+)?\s*[bkmg]?b?", v)))
 FORMATS.checks("image")(lambda v: not isinstance(v, str) or _image(v))
 # An empty host name or path is no condition, as Rancher read it.
@@ -64,7 +91,8 @@ FORMATS.checks("rule-host")(lambda v: not isinstance(v, str) or v == "" or bool(
 FORMATS.checks("rule-path")(lambda v: not isinstance(v, str) or bool(re.fullmatch(r"(/\S*)?", v)))
 
 SERVICE_KEYS = {
-    "image": {"type": "string", "format": "image"}, "build": {"type": ["string", "object"]}, "command": STR_OR_LIST,
+    "image": {"type": "string", "format": "image"}, "build": {"type": ["string", "object"]}, "dockerfile": STR,
+    "command": STR_OR_LIST,
     "entrypoint": STR_OR_LIST, "environment": SCALAR_MAP_OR_LIST, "env_file": STR_OR_LIST,
     "labels": SCALAR_MAP_OR_LIST, "ports": {"type": "array", "items": {"type": ["string", "integer", "object"]}},
     "expose": LIST_OF_STR, "volumes": {"type": "array", "items": {"type": ["string", "object"]}},
@@ -78,7 +106,7 @@ SERVICE_KEYS = {
     "mem_swappiness": INT, "shm_size": BYTES, "cpu_shares": NUM_OR_STR, "cpu_quota": NUM_OR_STR,
     "cpu_period": NUM_OR_STR, "cpus": NUM_OR_STR, "cpuset": STR, "cpu_count": INT, "cpu_percent": INT,
     "ulimits": OBJ, "sysctls": MAP_OR_LIST, "tmpfs": STR_OR_LIST, "devices": LIST_OF_STR,
-    "logging": OBJ, "log_driver": STR, "log_opt": OBJ, "healthcheck": OBJ, "deploy": OBJ,
+    "logging": OBJ, "log_driver": STR, "log_opt": OBJ, "healthcheck": HEALTHCHECK, "deploy": DEPLOY,
     "secrets": {"type": "array"}, "configs": {"type": "array"}, "container_name": STR,
     "isolation": STR, "pid": STR, "ipc": STR, "security_opt": LIST_OF_STR, "userns_mode": STR,
     "extends": {"type": ["string", "object"]}, "scale": INT, "group_add": LIST_OF_STR,

@@ -257,3 +257,77 @@ db:
     assert lb["ports"] == [{"target": 80, "published": 8080, "protocol": "tcp", "mode": "host"},
                            {"target": 443, "published": 5443, "protocol": "tcp", "mode": "host"}]
     assert docker_takes(stack.compose, tmp_path) is None
+
+
+def test_an_exported_stack_deploys_as_rancher_ran_it(tmp_path):
+    """The classes "Export Config" files showed: a container-only port beside DNS round robin, a
+    secret's mode as text, a service created stopped, keys given as nothing, compose 1's
+    dockerfile, a link to the stack's load balancer, an alias of another stack's service."""
+    [stack] = render_all([{"name": "app", "compose": yaml.safe_load("""
+version: '2'
+secrets:
+  token: {external: true}
+services:
+  ldap:
+    image: osixia/openldap:1.5.0
+    ports: ['389']
+    links:
+    secrets: [{source: token, mode: '0444'}]
+  worker:
+    image: example/worker:1
+    dockerfile: Dockerfile.worker
+    links: ['lb:frontend']
+  remote-db:
+    image: rancher/dns-service
+    external_links: [other/db:db]
+  lb:
+    image: rancher/lb-service-haproxy:v0.7.15
+    ports: ['8080:80']
+"""), "rancher": yaml.safe_load("""
+version: '2'
+services:
+  worker: {start_on_create: false, scale: 3}
+  lb:
+    lb_config:
+      port_rules: [{source_port: 80, target_port: 389, service: ldap, protocol: tcp}]
+""")}], CTX)
+    assert stack.errors == []
+    ldap, worker, lb = (stack.compose["services"][s] for s in ("ldap", "worker", "lb"))
+    assert ldap["ports"] == [{"target": 389, "protocol": "tcp", "mode": "host"}]
+    assert ldap["secrets"] == [{"source": "token", "mode": 0o444}]
+    assert worker["deploy"]["replicas"] == 0
+    assert lb["networks"]["default"] == {"aliases": ["frontend"]}
+    assert "remote-db" not in stack.compose["services"]
+    assert stack.warnings == [
+        "docker-compose.yml: services.worker.dockerfile: ignored: Swarm does not build; build and push it with "
+        "playbooks/images.yml, then name the image",
+        "docker-compose.yml: services.remote-db.external_links: ignored, with its alias service: Swarm has no "
+        "alias of another stack's service; reach it as <service>.<stack>_default",
+    ]
+    assert docker_takes(stack.compose, tmp_path) is None
+
+
+def test_a_relative_host_path_is_refused_since_tasks_run_on_any_node():
+    stack = rendered("version: '2'\nservices:\n  web: {image: nginx:1.25, volumes: ['./html:/usr/share/nginx/html']}\n")
+    assert stack.errors == ["docker-compose.yml: services.web.volumes[0]: './html' is a host path relative to the "
+                            "stack's files, but tasks run on any node; give an absolute path that exists on every "
+                            "node, or a named volume"]
+
+
+def test_yaml_booleans_in_a_question_are_text_to_the_templates_as_rancher_gave_them(tmp_path, monkeypatch):
+    entry = tmp_path / "templates" / "grid"
+    (entry / "0").mkdir(parents=True)
+    (entry / "config.yml").write_text("name: Grid\nversion: 1.0.0\n")
+    (entry / "0" / "docker-compose.yml.tpl").write_text(
+        "version: '2'\nservices:\n  hub: {image: 'selenium/hub:3.141'}\n"
+        "{{- if eq .Values.chrome \"true\" }}\n  chrome: {image: 'selenium/node-chrome:3.141'}\n{{- end }}\n")
+    (entry / "0" / "rancher-compose.yml").write_text(
+        "version: '2'\ncatalog:\n  name: Grid\n  version: 1.0.0\n  questions:\n"
+        "    - {variable: chrome, type: enum, options: [true, false], default: true}\n")
+    monkeypatch.chdir(tmp_path)
+    found, _ = _catalog.find_entry([str(tmp_path)], "grid")
+    for answers in ({}, {"chrome": "true"}, {"chrome": True}):
+        out = _catalog.prepare(found, None, answers, "answers", "grid")
+        assert out["errors"] == [] and set(out["compose"]["services"]) == {"hub", "chrome"}, answers
+    out = _catalog.prepare(found, None, {"chrome": "false"}, "answers", "grid")
+    assert set(out["compose"]["services"]) == {"hub"}
