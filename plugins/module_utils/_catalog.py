@@ -128,8 +128,16 @@ class Version:
 
     @property
     def questions(self):
+        """The questions asked: each variable once (the first), named as a variable can be; a
+        type Rancher's form did not know reads as a string."""
         questions = self.meta.get("questions")
-        return questions if isinstance(questions, list) else []
+        asked, seen = [], set()
+        for question in questions if isinstance(questions, list) else []:
+            variable = question.get("variable") if isinstance(question, dict) else None
+            if isinstance(variable, str) and VARIABLE.match(variable) and variable not in seen:
+                seen.add(variable)
+                asked.append(question if question.get("type", "string") in TYPES else {**question, "type": "string"})
+        return asked
 
     def load(self):
         if self.loaded:
@@ -333,17 +341,24 @@ def question_errors(version):
         if not isinstance(question, dict):
             errors.append(f"{file}: {key_path(at)}: must be a mapping with a variable and a type")
             continue
+        # What Rancher's form tolerated in a question is a warning, and the question is read as
+        # Rancher read it; what leaves it meaningless is an error.
         variable = question.get("variable")
         if not isinstance(variable, str) or not VARIABLE.match(variable):
-            errors.append(f"{file}: {key_path(at + ['variable'])}: must be a variable name, got {variable!r}")
-        elif variable in seen:
-            errors.append(f"{file}: {key_path(at + ['variable'])}: {variable} is asked twice")
+            version.warnings.append(f"{file}: {key_path(at + ['variable'])}: not a variable name, got {variable!r}; "
+                                    "the question is skipped (no template can refer to it)")
+            continue
+        if variable in seen:
+            version.warnings.append(f"{file}: {key_path(at + ['variable'])}: {variable} is asked twice; the first "
+                                    "question is the one asked")
+            continue
         seen.add(variable)
         kind = question.get("type", "string")
         if kind not in TYPES:
             near = difflib.get_close_matches(str(kind), TYPES, n=1)
-            errors.append(f"{file}: {key_path(at + ['type'])}: unknown type {kind!r}"
-                          + (f" (did you mean '{near[0]}'?)" if near else f"; known: {', '.join(TYPES)}"))
+            version.warnings.append(f"{file}: {key_path(at + ['type'])}: unknown type {kind!r}"
+                                    + (f" (did you mean '{near[0]}'?)" if near else f"; known: {', '.join(TYPES)}")
+                                    + "; read as a string, as Rancher's form showed it")
             continue
         if kind == "enum" and (not isinstance(question.get("options"), list) or not question["options"]):
             errors.append(f"{file}: {key_path(at + ['options'])}: an enum question needs a list of options")
@@ -360,7 +375,8 @@ def question_errors(version):
         if question.get("default") not in (None, "") and not any(e.startswith(f"{file}: {key_path(at)}.")
                                                                   for e in errors):
             problems, _value = check_value(question, question["default"])
-            errors += [f"{file}: {key_path(at + ['default'])}: {p}" for p in problems]
+            version.warnings += [f"{file}: {key_path(at + ['default'])}: {p}; used as it is, as Rancher used it"
+                                 for p in problems]
     return errors
 
 
@@ -398,6 +414,8 @@ def check_answers(version, answers, source):
             values[variable] = ""
             continue
         problems, checked = check_value(question, value)
+        if problems and not answered:  # the entry's own default, warned about with its questions
+            problems, checked = [], _as_text(value)
         if answered and "{{" in str(value):
             problems.append("has '{{', which Swarm reads as its own template in environment values and "
                             "host names; an answer is data, never a template")
@@ -460,6 +478,8 @@ def fill(document, variables, typed, file, warnings, services_at=None):
                 inner = scope
                 if services_at is not None and parts == services_at:
                     inner = {**scope, "service_name": str(key)}
+                if isinstance(key, str) and "$" in key:  # a name from an answer (a volume's, say)
+                    key = _substitute(key, scope, {}, file, parts + [key], warnings).replace("$$", "$")
                 out[key] = walk(value, parts + [key], inner)
             return out
         if isinstance(node, list):

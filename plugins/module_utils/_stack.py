@@ -269,17 +269,17 @@ def _service_network(service):
 
 
 def _translate_service(stack, name, source, rancher, ctx):
-    """One service -> its compose 3.8 form, or None when it creates no containers."""
+    """One service -> its compose 3.8 form, or None when it creates no containers.
+
+    Each step below reads the Rancher and compose keys it maps, writes their Swarm form into
+    ``out`` (and its ``deploy``), and warns about what it cannot map, in the file's order."""
     where = ["services", name]
     image = source.get("image", "")
     if image.split(":")[0] in UNSUPPORTED_IMAGES:
         stack.warn(stack.compose_file, where + ["image"],
                    f"{UNSUPPORTED_IMAGES[image.split(':')[0]]} cannot be deployed on Swarm; service skipped")
         return None
-    out = {key: copy.deepcopy(source[key]) for key in PASSTHROUGH if key in source}
-    if isinstance(out.get("environment"), dict):
-        # Rancher gave a container its environment as text; Docker refuses a YAML boolean there.
-        out["environment"] = {k: _text(v) if isinstance(v, bool) else v for k, v in out["environment"].items()}
+    out = _passthrough(source)
     mode_key = "network_mode" if "network_mode" in source else "net"
     host_network = source.get(mode_key) == "host"
     for key in source:
@@ -290,6 +290,33 @@ def _translate_service(stack, name, source, rancher, ctx):
     else:
         out["image"] = ctx.get("image_map", {}).get(image, image)
     deploy = out.setdefault("deploy", {})
+    is_global = _labels(stack, where, source, out, deploy)
+    _replicas(stack, where, source, rancher, deploy, is_global)
+    _mounts(stack, where, source, out)
+    _runtime(stack, where, source, out, deploy)
+    _upgrades(stack, where, rancher, out, deploy)
+    _ports(stack, where, source, ctx, out, deploy)
+    _networks(stack, where, source, out, deploy, host_network)
+    if not deploy:
+        out.pop("deploy")
+    return out
+
+
+def _passthrough(source):
+    """The keys compose 3.8 takes as they are, with Rancher's scalars as the text it passed on."""
+    out = {key: copy.deepcopy(source[key]) for key in PASSTHROUGH if key in source}
+    for key in ("command", "entrypoint"):
+        if isinstance(out.get(key), list):  # an argv's numbers as text, as Rancher passed them
+            out[key] = [_text(arg) if isinstance(arg, (bool, int, float)) else arg for arg in out[key]]
+    if isinstance(out.get("environment"), dict):
+        # Rancher gave a container its environment as text; Docker refuses a YAML boolean there.
+        out["environment"] = {k: _text(v) if isinstance(v, bool) else v for k, v in out["environment"].items()}
+    return out
+
+
+def _labels(stack, where, source, out, deploy):
+    """Rancher's labels: scheduling becomes placement (returns whether the service is global),
+    hostname_override a task hostname; the others are kept, or warned about."""
     labels = _as_map(source.get("labels"))
     if "labels" in source:
         out["labels"] = labels
@@ -314,6 +341,11 @@ def _translate_service(stack, name, source, rancher, ctx):
         placement["max_replicas_per_node"] = per_node
     if not placement:
         deploy.pop("placement")
+    return is_global
+
+
+def _replicas(stack, where, source, rancher, deploy, is_global):
+    """scale (rancher-compose.yml's, else compose 1's), global, and start_on_create."""
     scale = _scale(stack, stack.rancher_file, rancher.get("scale"), where + ["scale"]) if "scale" in rancher else None
     if scale is None and "scale" in source:
         scale = _scale(stack, stack.compose_file, source["scale"], where + ["scale"])
@@ -329,6 +361,10 @@ def _translate_service(stack, name, source, rancher, ctx):
         deploy["replicas"] = 0
     elif scale is not None:
         deploy["replicas"] = scale
+
+
+def _mounts(stack, where, source, out):
+    """Secrets' and configs' modes as numbers; a host path relative to the stack is refused."""
     for key in ("secrets", "configs"):
         for item in out.get(key) or []:
             mode = item.get("mode") if isinstance(item, dict) else None
@@ -340,6 +376,10 @@ def _translate_service(stack, name, source, rancher, ctx):
             stack.error(stack.compose_file, where + ["volumes", index],
                         f"'{host}' is a host path relative to the stack's files, but tasks run on any node; give "
                         "an absolute path that exists on every node, or a named volume")
+
+
+def _runtime(stack, where, source, out, deploy):
+    """restart, memory and CPU limits, and compose 1's logging keys."""
     restart = source.get("restart")
     if restart:
         condition = {"no": "none", "always": "any", "unless-stopped": "any"}.get(
@@ -357,6 +397,10 @@ def _translate_service(stack, name, source, rancher, ctx):
         deploy.setdefault("resources", {}).setdefault("limits", {})["cpus"] = str(source["cpus"])
     if "log_driver" in source:
         out["logging"] = {"driver": source["log_driver"], "options": source.get("log_opt", {})}
+
+
+def _upgrades(stack, where, rancher, out, deploy):
+    """rancher-compose.yml's upgrade_strategy and drain timeout; its keys Swarm has no use for."""
     strategy = rancher.get("upgrade_strategy") or {}
     if strategy:
         update = deploy.setdefault("update_config", {})
@@ -371,6 +415,10 @@ def _translate_service(stack, name, source, rancher, ctx):
     for key in rancher:
         if key in RANCHER_UNMAPPED:
             stack.warn(stack.rancher_file, where + [key], f"ignored: {RANCHER_UNMAPPED[key]}")
+
+
+def _ports(stack, where, source, ctx, out, deploy):
+    """Published ports: the ingress mesh with IPVS, else host mode beside DNS round robin."""
     ports = []
     for index, port in enumerate(source.get("ports") or []):
         parsed, problem = parse_ports(port)
@@ -391,9 +439,12 @@ def _translate_service(stack, name, source, rancher, ctx):
         out["ports"] = ports
     if not ctx.get("ipvs") and not any(p.get("mode") == "ingress" for p in ports):
         deploy.setdefault("endpoint_mode", "dnsrr")
+
+
+def _networks(stack, where, source, out, deploy, host_network):
+    """The service's networks; Rancher's net: host as Docker's host network, its only one."""
     networks = source.get("networks")
     if host_network:
-        # Rancher's net: host: the service joins Docker's host network, its only network.
         out["networks"] = {HOST_NETWORK: None}
         if out.pop("ports", None):
             stack.warn(stack.compose_file, where + ["ports"],
@@ -401,9 +452,6 @@ def _translate_service(stack, name, source, rancher, ctx):
         deploy.pop("endpoint_mode", None)
     elif networks is not None:
         out["networks"] = networks if isinstance(networks, dict) else {n: None for n in networks}
-    if not deploy:
-        out.pop("deploy")
-    return out
 
 
 def _links(stack, name, source, services):
@@ -524,47 +572,61 @@ def _acl(rule):
     return acls, conditions
 
 
+# haproxy.cfg's fixed part: master-worker (reloads keep connections), Swarm's DNS as resolver,
+# and the health endpoint the load balancer's own health check reads.
+HAPROXY_HEAD = [
+    "global",
+    "    master-worker",
+    "    stats socket /var/run/haproxy-admin.sock mode 600 level admin expose-fd listeners",
+    "    maxconn 4096",
+    "    hard-stop-after 60s",
+    "    server-state-file /tmp/paddock-lb.state",
+    "",
+    "resolvers swarm",
+    "    nameserver docker 127.0.0.11:53",
+    "    accepted_payload_size 8192",
+    "    resolve_retries 3",
+    "    timeout resolve 1s",
+    "    timeout retry 1s",
+    "    hold valid 5s",
+    "    hold obsolete 0s",
+    "",
+    "defaults",
+    "    mode tcp",
+    "    option redispatch 1",
+    "    retries 3",
+    "    timeout connect 1s",
+    "    timeout client 50s",
+    "    timeout server 50s",
+    "    timeout check 2s",
+    # A reload starts its servers where the last process left them (the run script saves
+    # their state first), not unresolved until the first DNS answer.
+    "    load-server-state-from-file global",
+    "    default-server init-addr last,none resolvers swarm resolve-prefer ipv4",
+    "",
+    "listen paddock_health",
+    "    bind :42",
+    "    mode http",
+    "    monitor-uri /",
+    "",
+]
+
+
 def haproxy_config(stack, name, rules, rancher, health, ctx):
-    """Render the load balancer's haproxy.cfg."""
+    """Render the load balancer's haproxy.cfg: the fixed part, a frontend per source port, a
+    backend per routed host name and path (with every service it balances over), custom lines."""
     lb = rancher.get("lb_config") or {}
-    slots = ctx.get("lb_max_servers", 64)
-    lines = [
-        f"# Paddock load balancer {stack.name}/{name}: rendered from the stack's rancher-compose.yml; do not edit.",
-        "global",
-        "    master-worker",
-        "    stats socket /var/run/haproxy-admin.sock mode 600 level admin expose-fd listeners",
-        "    maxconn 4096",
-        "    hard-stop-after 60s",
-        "    server-state-file /tmp/paddock-lb.state",
-        "",
-        "resolvers swarm",
-        "    nameserver docker 127.0.0.11:53",
-        "    accepted_payload_size 8192",
-        "    resolve_retries 3",
-        "    timeout resolve 1s",
-        "    timeout retry 1s",
-        "    hold valid 5s",
-        "    hold obsolete 0s",
-        "",
-        "defaults",
-        "    mode tcp",
-        "    option redispatch 1",
-        "    retries 3",
-        "    timeout connect 1s",
-        "    timeout client 50s",
-        "    timeout server 50s",
-        "    timeout check 2s",
-        # A reload starts its servers where the last process left them (the run script saves
-        # their state first), not unresolved until the first DNS answer.
-        "    load-server-state-from-file global",
-        "    default-server init-addr last,none resolvers swarm resolve-prefer ipv4",
-        "",
-        "listen paddock_health",
-        "    bind :42",
-        "    mode http",
-        "    monitor-uri /",
-        "",
-    ]
+    lines = [f"# Paddock load balancer {stack.name}/{name}: rendered from the stack's rancher-compose.yml; "
+             "do not edit.", *HAPROXY_HEAD]
+    backends = _frontends(rules, lines)
+    lines += _backends(stack, name, backends, lb, health, ctx)
+    if lb.get("config"):
+        lines += ["# lb_config.config, as given", lb["config"].rstrip(), ""]
+    return "\n".join(lines)
+
+
+def _frontends(rules, lines):
+    """Append a frontend per source port, with its routing; return {backend: [its rules]}."""
     frontends = {}
     for rule in rules:
         frontends.setdefault(rule["source_port"], []).append(rule)
@@ -590,6 +652,14 @@ def haproxy_config(stack, name, rules, rancher, health, ctx):
         if default:
             lines.append(f"    default_backend {default}")
         lines.append("")
+    return backends
+
+
+def _backends(stack, name, backends, lb, health, ctx):
+    """A backend per route: its mode, stickiness and health check, and a server-template per
+    service it balances over."""
+    slots = ctx.get("lb_max_servers", 64)
+    lines = []
     sticky = lb.get("stickiness_policy")
     for backend, members in backends.items():
         rule = members[0]
@@ -613,9 +683,7 @@ def haproxy_config(stack, name, rules, rancher, health, ctx):
         for rule in members:
             lines.append(_servers(rule, health.get((rule["stack"], rule["target"])) or {}, mode, slots, ctx))
         lines.append("")
-    if lb.get("config"):
-        lines += ["# lb_config.config, as given", lb["config"].rstrip(), ""]
-    return "\n".join(lines)
+    return lines
 
 
 def _servers(rule, check, mode, slots, ctx):
@@ -638,7 +706,11 @@ def render(name, compose, rancher, ctx, compose_file="docker-compose.yml", ranch
     """Validate and translate one stack. ``compose`` and ``rancher`` are the parsed documents;
     ``service_labels`` are set on every service (a catalog app's entry and version);
     ``passwords`` (a catalog app's password answers) become Swarm secrets where the image reads
-    them from a file."""
+    them from a file.
+
+    The phases: read both files as Rancher read them and check their shapes; translate each
+    service, then each load balancer (whose rules name the services); resolve links and shared
+    volumes (which may name a load balancer); assemble the compose file and its digest."""
     stack = Stack(name, compose_file, rancher_file)
     if not isinstance(name, str) or not STACK_NAME.match(name):
         stack.error("inventory", ["paddock_stacks", "name"],
@@ -646,6 +718,52 @@ def render(name, compose, rancher, ctx, compose_file="docker-compose.yml", ranch
     if not isinstance(compose, dict):
         stack.error(compose_file, [], "must be a mapping with services")
         return stack
+    compose, services, rservices = _read_documents(stack, compose, rancher)
+    if stack.errors:
+        return stack
+    known = dict(known_targets or {})
+    known[name] = [s for s in services if not _is_lb(services[s], rservices.get(s, {}))]
+    out_services, lbs = {}, []
+    for svc, source in services.items():
+        rsvc = rservices.get(svc, {})
+        if str(source.get("image", "")).split(":")[0] == ALIAS_IMAGE:
+            out_services[svc] = None
+        elif _is_lb(source, rsvc):
+            lbs.append(svc)
+        else:
+            out_services[svc] = _translate_service(stack, svc, source, rsvc, ctx)
+    health = dict(ctx.get("health") or {})
+    health.update({(name, s): rservices.get(s, {}).get("health_check") for s in services})
+    for svc in lbs:
+        rules = _lb_rules(stack, svc, rservices.get(svc, {}), known, ctx)
+        stack.targets |= {(rule["stack"], rule["target"]) for rule in rules}
+        out_services[svc] = _lb_service(stack, svc, services[svc], rservices.get(svc, {}), rules, ctx)
+        stack.lbs.append({"service": svc, "config": haproxy_config(stack, svc, rules, rservices.get(svc, {}),
+                                                                    health, ctx),
+                          "dir": f"{ctx.get('lb_dir', '/etc/paddock/lb')}/{name}_{svc}",
+                          "ports": sorted({p["published"] for p in out_services[svc].get("ports", [])})})
+    _resolve(stack, services, out_services, lbs)
+    compose_out = _assemble(stack, compose, services, out_services, lbs, rservices)
+    if stack.errors:
+        return stack
+    for service in compose_out["services"].values():
+        if service_labels:
+            service.setdefault("deploy", {}).setdefault("labels", {}).update(service_labels)
+    # Before the digest, which is on every service: it must not be a fast oracle of a password.
+    stack.secret_files = _stack_secrets.to_secrets(name, compose_out, passwords)
+    digest = hashlib.sha256(json.dumps(compose_out, sort_keys=True).encode()).hexdigest()
+    for service in compose_out["services"].values():
+        service.setdefault("deploy", {}).setdefault("labels", {})[HASH_LABEL] = digest
+    stack.compose = compose_out
+    stack.hash = digest
+    return stack
+
+
+def _read_documents(stack, compose, rancher):
+    """(compose, services, rancher's services): both files normalised as Rancher read them, their
+    shapes checked (a key Rancher did not know in rancher-compose.yml is a warning), and Rancher
+    1.0's load balancers given port rules."""
+    compose_file, rancher_file = stack.compose_file, stack.rancher_file
     compose, prefix = _normalise(compose)
     for parts, problem in schema_errors(compose, COMPOSE_SCHEMA):
         stack.error(compose_file, prefix + parts[1:] if prefix and parts[:1] == ["services"] else parts, problem)
@@ -670,7 +788,7 @@ def render(name, compose, rancher, ctx, compose_file="docker-compose.yml", ranch
         else:
             stack.error(rancher_file, at, problem)
     if stack.errors:
-        return stack
+        return compose, {}, {}
     services = compose.get("services") or {}
     rservices = {k: v for k, v in (rancher.get("services") or {}).items() if k != ".catalog"}
     for svc in rservices:
@@ -682,46 +800,26 @@ def render(name, compose, rancher, ctx, compose_file="docker-compose.yml", ranch
             stack.error(compose_file, ["services", svc], "not a valid service name")
     if not services:
         stack.error(compose_file, ["services"], "defines no services")
-    if stack.errors:
-        return stack
     for svc, source in services.items():
         if str(source.get("image", "")).split(":")[0] == LEGACY_LB_IMAGE and isinstance(source, dict):
             rservices[svc] = {**rservices.get(svc, {}), "lb_config": _legacy_lb_config(source, services)}
     stack.services, stack.rancher = services, rservices
-    known = dict(known_targets or {})
-    known[name] = [s for s in services if not _is_lb(services[s], rservices.get(s, {}))]
-    out_services, lbs = {}, []
-    for svc, source in services.items():
-        rsvc = rservices.get(svc, {})
-        image = str(source.get("image", "")).split(":")[0]
-        if image == ALIAS_IMAGE:
-            out_services[svc] = None
-            continue
-        if _is_lb(source, rsvc):
-            lbs.append(svc)
-            continue
-        out_services[svc] = _translate_service(stack, svc, source, rsvc, ctx)
-    health = dict(ctx.get("health") or {})
-    health.update({(name, s): rservices.get(s, {}).get("health_check") for s in services})
-    for svc in lbs:
-        rules = _lb_rules(stack, svc, rservices.get(svc, {}), known, ctx)
-        stack.targets |= {(rule["stack"], rule["target"]) for rule in rules}
-        out_services[svc] = _lb_service(stack, svc, services[svc], rservices.get(svc, {}), rules, ctx)
-        stack.lbs.append({"service": svc, "config": haproxy_config(stack, svc, rules, rservices.get(svc, {}),
-                                                                    health, ctx),
-                          "dir": f"{ctx.get('lb_dir', '/etc/paddock/lb')}/{name}_{svc}",
-                          "ports": sorted({p["published"] for p in out_services[svc].get("ports", [])})})
-    # After the load balancers: a link may name one.
+    return compose, services, rservices
+
+
+def _resolve(stack, services, out_services, lbs):
+    """Links (and alias services), shared volumes and depends_on, once every service exists: a
+    link may name a load balancer."""
     for svc, source in services.items():
         if str(source.get("image", "")).split(":")[0] == ALIAS_IMAGE:
             if not source.get("links") and source.get("external_links"):
-                stack.warn(compose_file, ["services", svc, "external_links"],
+                stack.warn(stack.compose_file, ["services", svc, "external_links"],
                            "ignored, with its alias service: Swarm has no alias of another stack's service; "
                            "reach it as <service>.<stack>_default")
             for index, link in enumerate(source.get("links") or []):
                 target = str(link).partition(":")[0]
                 if target not in out_services or out_services[target] is None:
-                    stack.error(compose_file, ["services", svc, "links", index],
+                    stack.error(stack.compose_file, ["services", svc, "links", index],
                                 f"alias of service '{target}', which is not in this stack")
                     continue
                 _links(stack, target, {"links": [f"{target}:{svc}"]}, out_services)
@@ -730,9 +828,14 @@ def render(name, compose, rancher, ctx, compose_file="docker-compose.yml", ranch
             _volumes_from(stack, svc, source, services, out_services)
         depends = source.get("depends_on") or []
         for target in depends if isinstance(depends, (list, dict)) else []:
-            if str(target) not in services:
-                stack.error(compose_file, ["services", svc, "depends_on"],
-                            f"depends on service '{target}', which is not in this stack")
+            if str(target) not in services:  # depends_on is ignored (warned); Rancher ignored this too
+                stack.warn(stack.compose_file, ["services", svc, "depends_on"],
+                           f"names service '{target}', which is not in this stack")
+
+
+def _assemble(stack, compose, services, out_services, lbs, rservices):
+    """The compose file for docker stack deploy: the services, the file's own networks, secrets
+    and configs, the volumes as Swarm wants them, and the networks the stack needs."""
     compose_out = {"version": "3.8", "services": {k: v for k, v in out_services.items() if v is not None}}
     for section in ("networks", "secrets", "configs"):
         if compose.get(section):
@@ -740,7 +843,7 @@ def render(name, compose, rancher, ctx, compose_file="docker-compose.yml", ranch
     volumes = _volumes(stack, compose.get("volumes"), services, compose_out["services"])
     if volumes:
         compose_out["volumes"] = volumes
-    other_stacks = sorted({r for lb in lbs for r in _lb_stacks(stack, lb, rservices)} - {name})
+    other_stacks = sorted({r for lb in lbs for r in _lb_stacks(stack, lb, rservices)} - {stack.name})
     if other_stacks:
         compose_out.setdefault("networks", {})
         for other in other_stacks:
@@ -750,19 +853,7 @@ def render(name, compose, rancher, ctx, compose_file="docker-compose.yml", ranch
     networks["default"] = {**(networks.get("default") or {}), "attachable": True}
     if any(HOST_NETWORK in (s.get("networks") or {}) for s in compose_out["services"].values()):
         networks[HOST_NETWORK] = {"external": True, "name": "host"}
-    if stack.errors:
-        return stack
-    for service in compose_out["services"].values():
-        if service_labels:
-            service.setdefault("deploy", {}).setdefault("labels", {}).update(service_labels)
-    # Before the digest, which is on every service: it must not be a fast oracle of a password.
-    stack.secret_files = _stack_secrets.to_secrets(name, compose_out, passwords)
-    digest = hashlib.sha256(json.dumps(compose_out, sort_keys=True).encode()).hexdigest()
-    for service in compose_out["services"].values():
-        service.setdefault("deploy", {}).setdefault("labels", {})[HASH_LABEL] = digest
-    stack.compose = compose_out
-    stack.hash = digest
-    return stack
+    return compose_out
 
 
 def _drop(document, parts):
@@ -819,10 +910,11 @@ def _volumes(stack, declared, sources, services):
                        "Swarm has no volume per container: the tasks on one node share this volume")
         if not spec.get("driver_opts"):
             spec.pop("driver_opts", None)
-        if spec.get("external") and "driver" in spec:
-            spec.pop("driver")
-            stack.warn(stack.compose_file, where + ["driver"],
-                       "ignored: the volume is external (it exists already, with its own driver)")
+        for key in ("driver", "driver_opts"):
+            if spec.get("external") and key in spec:
+                spec.pop(key)
+                stack.warn(stack.compose_file, where + [key],
+                           "ignored: the volume is external (it exists already, with its own driver)")
         out[name] = spec
     for svc, service in services.items():
         source = sources.get(svc) if isinstance(sources.get(svc), dict) else {}

@@ -183,16 +183,8 @@ def test_a_variable_no_question_asks_becomes_empty_with_a_warning():
 
 
 @pytest.mark.parametrize("rancher,expected", [
-    ({".catalog": {"questions": [{"variable": "a", "type": "strng"}]}},
-     ["rancher-compose.yml: .catalog.questions[0].type: unknown type 'strng' (did you mean 'string'?)"]),
     ({".catalog": {"questions": [{"variable": "a", "type": "enum"}]}},
      ["rancher-compose.yml: .catalog.questions[0].options: an enum question needs a list of options"]),
-    ({".catalog": {"questions": [{"variable": "a"}, {"variable": "a"}]}},
-     ["rancher-compose.yml: .catalog.questions[1].variable: a is asked twice"]),
-    ({".catalog": {"questions": [{"variable": "a b"}]}},
-     ["rancher-compose.yml: .catalog.questions[0].variable: must be a variable name, got 'a b'"]),
-    ({".catalog": {"questions": [{"variable": "a", "type": "int", "default": "x"}]}},
-     ["rancher-compose.yml: .catalog.questions[0].default: must be a whole number, got 'x'"]),
     ({".catalog": {"questions": [{"variable": "a", "valid_chars": "z-a"}]}},
      ["rancher-compose.yml: .catalog.questions[0].valid_chars: not a set of characters as a regular expression "
       "class takes, got 'z-a'"]),
@@ -207,6 +199,30 @@ def test_an_entrys_own_mistakes_are_reported_where_they_are(tmp_path, rancher, e
     version = _catalog.Version("0", str(tmp_path)).load()
     relative = os.path.relpath(str(tmp_path))
     assert version.errors == [f"{relative}/{e}" for e in expected]
+
+
+@pytest.mark.parametrize("rancher,expected", [
+    ({".catalog": {"questions": [{"variable": "a", "type": "strng"}]}},
+     ["rancher-compose.yml: .catalog.questions[0].type: unknown type 'strng' (did you mean 'string'?); read as a "
+      "string, as Rancher's form showed it"]),
+    ({".catalog": {"questions": [{"variable": "a"}, {"variable": "a"}]}},
+     ["rancher-compose.yml: .catalog.questions[1].variable: a is asked twice; the first question is the one asked"]),
+    ({".catalog": {"questions": [{"variable": "a b"}]}},
+     ["rancher-compose.yml: .catalog.questions[0].variable: not a variable name, got 'a b'; the question is skipped "
+      "(no template can refer to it)"]),
+    ({".catalog": {"questions": [{"variable": "a", "type": "int", "default": "x"}]}},
+     ["rancher-compose.yml: .catalog.questions[0].default: must be a whole number, got 'x'; used as it is, as "
+      "Rancher used it"]),
+])
+def test_a_question_rancher_tolerated_is_read_as_rancher_read_it_with_a_warning(tmp_path, rancher, expected):
+    (tmp_path / "docker-compose.yml").write_text("a: {image: x}\n")
+    (tmp_path / "rancher-compose.yml").write_text(yaml.safe_dump(rancher))
+    version = _catalog.Version("0", str(tmp_path)).load()
+    relative = os.path.relpath(str(tmp_path))
+    assert version.errors == []
+    assert version.warnings == [f"{relative}/{e}" for e in expected]
+    assert [q["variable"] for q in version.questions] == (["a"] if rancher[".catalog"]["questions"][0]["variable"]
+                                                          == "a" else [])
 
 
 def test_entries_are_found_in_a_catalog_and_in_a_rancher_checkout(kitchen, tmp_path):
