@@ -89,8 +89,10 @@ RANCHER_UNMAPPED = {
     "metadata": "there is no metadata service; pass values as environment variables",
     "scale_policy": "Swarm has no autoscaling", "service_schemas": "not supported",
     "external_ips": "external services are not supported", "hostname": "external services are not supported",
-    "load_balancer_config": "the legacy load balancer is not supported; use lb_config",
-    "certs": "the legacy load balancer is not supported", "default_cert": "the legacy load balancer is not supported",
+    "load_balancer_config": "the v1.0/1.1 load balancer's HAProxy settings are not carried over (its ports, "
+                            "expose, links and target labels are)",
+    "certs": "Paddock's load balancer does not terminate TLS yet",
+    "default_cert": "Paddock's load balancer does not terminate TLS yet",
     "vcpu": "virtual machines are not supported", "memory": "virtual machines are not supported",
     "userdata": "virtual machines are not supported", "disks": "virtual machines are not supported",
 }
