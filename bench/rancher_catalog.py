@@ -9,6 +9,11 @@ interpolation ``docker stack deploy`` applies) and the check ``docker stack depl
 before it calls the engine (a named volume must be declared).
 
     .venv/bin/python bench/rancher_catalog.py CHECKOUT [--json OUT] [--only ENTRY]
+    .venv/bin/python bench/rancher_catalog.py --stacks DIR [--json OUT]
+
+With --stacks, each subdirectory of DIR is a stack as Rancher 1.x's "Export Config" wrote it
+(docker-compose.yml and rancher-compose.yml), listed in paddock_stacks with a plausible value
+for each variable it names without a default (as rancher-compose up read the environment).
 
 Prints one line per entry (accepted, refused with Paddock's first message, or refused by
 Docker with its message), the warnings Paddock gave, and the ratio. The checkouts are not part
@@ -18,6 +23,7 @@ of the repository: fetch rancher/community-catalog or rancher/rancher-catalog an
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -65,6 +71,8 @@ def plausible(question):
         return "other/service"
     if kind == "certificate":
         return certificate()
+    if "restart" in about:
+        return "always"
     if "port" in about.split() or about.split()[0].endswith("port"):
         return "8080"
     if any(word in about for word in ("path", "dir", "folder", "mount")):
@@ -132,19 +140,49 @@ def one(checkout, name):
     return {**row, "result": "accepted"}
 
 
+def stack_variables(directory):
+    """A plausible value for each ${VAR} a stack's files use without a default."""
+    names = set()
+    for file in os.listdir(directory):
+        with open(os.path.join(directory, file), errors="replace") as handle:
+            names |= {m[0] or m[1] for m in re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)",
+                                                         handle.read())}
+    return {name: plausible({"variable": name, "type": "string"}) for name in names}
+
+
+def one_stack(root, name):
+    directory = os.path.join(root, name)
+    entry = {"name": re.sub(r"[^a-z0-9_-]", "-", name.lower()).strip("-"), "path": directory,
+             "variables": stack_variables(directory)}
+    checked = check([entry], [], Reader(root, []), CTX)
+    row = {"entry": name, "folder": "-", "warnings": checked["warnings"]}
+    if checked["errors"]:
+        return {**row, "result": "refused", "message": checked["errors"][0], "errors": checked["errors"]}
+    compose = checked["stacks"][0].compose
+    problem = docker_loader(compose) or next(iter(undeclared_volumes(compose)), None)
+    return {**row, "result": "docker refused", "message": problem} if problem else {**row, "result": "accepted"}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("checkout")
+    parser.add_argument("checkout", nargs="?")
     parser.add_argument("--json")
     parser.add_argument("--only")
+    parser.add_argument("--stacks", help="a directory of exported stacks, one per subdirectory")
     args = parser.parse_args()
-    checkout = os.path.abspath(args.checkout)
     output = os.path.abspath(args.json) if args.json else None
-    root = os.path.join(checkout, "templates")
-    names = [args.only] if args.only else sorted(
-        n for n in os.listdir(root) if os.path.isfile(os.path.join(root, n, "config.yml")))
-    os.chdir(checkout)  # messages name files relative to the checkout, as a user's run would
-    rows = [one(checkout, name) for name in names]
+    if args.stacks:
+        root = os.path.abspath(args.stacks)
+        os.chdir(root)
+        rows = [one_stack(root, name) for name in sorted(os.listdir(root))
+                if os.path.isdir(os.path.join(root, name))]
+    else:
+        checkout = os.path.abspath(args.checkout)
+        root = os.path.join(checkout, "templates")
+        names = [args.only] if args.only else sorted(
+            n for n in os.listdir(root) if os.path.isfile(os.path.join(root, n, "config.yml")))
+        os.chdir(checkout)  # messages name files relative to the checkout, as a user's run would
+        rows = [one(checkout, name) for name in names]
     for row in rows:
         line = f"{row['entry']:32} {row.get('folder') or '-':>3} {row['result']:15} {row.get('message', '')}"
         print(line[:300])

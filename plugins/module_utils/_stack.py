@@ -804,7 +804,7 @@ def _read_documents(stack, compose, rancher):
         stack.error(compose_file, ["services"], "defines no services")
     for svc, source in services.items():
         if str(source.get("image", "")).split(":")[0] == LEGACY_LB_IMAGE and isinstance(source, dict):
-            rservices[svc] = {**rservices.get(svc, {}), "lb_config": _legacy_lb_config(source, services)}
+            rservices[svc] = {**rservices.get(svc, {}), "lb_config": _legacy_lb_config(stack, svc, source, services)}
     stack.services, stack.rancher = services, rservices
     return compose, services, rservices
 
@@ -964,12 +964,13 @@ def _volumes_from(stack, name, source, services, out_services):
                    "volume on each node, not with one container")
 
 
-def _legacy_lb_config(source, services):
-    """Rancher 1.0 and 1.1's load balancer as port rules. It listens on each of its ``ports`` (and
-    on ``expose``, ``listen:target``, where only the stack reaches it) and sends to every linked
-    service of the stack, on the same port; an ``io.rancher.loadbalancer.target.<service>`` label
-    (``public port=target port``, comma-separated) sends only those ports to that service. A port
-    is http unless it says ``/tcp``, as that load balancer read it."""
+def _legacy_lb_config(stack, name, source, services):
+    """Rancher 1.0 and 1.1's load balancer as port rules. Each of its ``ports`` (``listen:target``,
+    published) and ``expose`` (``listen:target``, the stack alone reaches it) sends to every
+    linked service of the stack on the target port; an ``io.rancher.loadbalancer.target.<service>``
+    label (``listen=target``, comma-separated) sends only those ports to that service. A port is
+    http unless it says ``/tcp``, as that load balancer read it. Its ``ports`` are rewritten to
+    publish each listening port as itself, where Paddock's HAProxy listens."""
     targets = [str(link).partition(":")[0] for link in source.get("links") or []]
     overrides = {}
     for label, value in _as_map(source.get("labels")).items():
@@ -979,28 +980,30 @@ def _legacy_lb_config(source, services):
                 match = re.fullmatch(r"\s*(?:[^:=/]*:)?(\d+)(?:/[^=]*)?=(\d+)\s*", pair)
                 if match:
                     pairs[int(match[1])] = int(match[2])
-    rules = []
+        elif label == "io.rancher.loadbalancer.ssl.ports":
+            stack.error(stack.compose_file, ["services", name, "labels", label],
+                        f"TLS on port(s) {value}: Paddock's load balancer does not terminate TLS yet, and would "
+                        "serve plain HTTP there")
+    rules, published = [], []
     for key in ("ports", "expose"):
         for port in source.get(key) or []:
             text, _, protocol = str(port).partition("/")
-            if key == "expose":
-                listen, _, target = text.rpartition(":")
-                public, listen = None, listen or target
-            else:
-                public, _, listen = text.rpartition(":")
-                target = listen
+            listen, _, target = text.partition(":")
+            target = target or listen
             if not (listen.isdigit() and target.isdigit()):
                 continue  # parse_ports reports it
+            if key == "ports":
+                published.append(f"{listen}:{listen}/tcp")
             for service in targets:
                 if service not in services:
                     continue
                 if service in overrides:  # only the ports its label names
-                    wanted = {p: t for p, t in overrides[service].items() if p in (int(listen), _int(public))}
-                    if not wanted:
+                    if int(listen) not in overrides[service]:
                         continue
-                    target = str(next(iter(wanted.values())))
+                    target = str(overrides[service][int(listen)])
                 rules.append({"source_port": int(listen), "service": service, "target_port": int(target),
                               "protocol": "tcp" if protocol == "tcp" else "http"})
+    source["ports"] = published
     return {"port_rules": rules}
 
 

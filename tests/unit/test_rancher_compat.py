@@ -230,33 +230,46 @@ services:
 
 
 def test_rancher_1_0_load_balancer_becomes_paddocks_with_its_ports_links_and_target_labels(tmp_path):
+    """Its ports and expose are listen:target; a target label (listen=target) limits a service to
+    the ports it names."""
     stack = rendered("""
 lb:
   image: rancher/load-balancer-service
-  ports: ['8080:80', '5443:443/tcp']
+  ports: ['80:8080', '5443:443/tcp']
   expose: ['3306:3307/tcp']
-  links: ['web:web', 'proxy:proxy', 'db:db']
+  links: ['web:web', 'proxy:proxy']
   labels:
     io.rancher.loadbalancer.target.proxy: 5443=8443
 web:
   image: nginx:1.25
 proxy:
   image: example/proxy:1
-db:
-  image: mariadb:10.11
 """)
     assert stack.errors == []
     config = stack.lbs[0]["config"]
-    # Every port to every linked service, except the proxy, which its label gives 5443 -> 8443 only.
     assert "frontend fe_80\n    bind :80\n    mode http" in config
-    assert "frontend fe_443\n    bind :443\n    mode tcp" in config
+    assert "frontend fe_5443\n    bind :5443\n    mode tcp" in config
     assert "frontend fe_3306\n    bind :3306\n    mode tcp" in config
-    assert "tasks.app_proxy:8443" in config and "tasks.app_proxy:80" not in config
-    assert "tasks.app_web:80" in config and "tasks.app_web:443" in config and "tasks.app_db:3307" in config
-    lb = stack.compose["services"]["lb"]
-    assert lb["ports"] == [{"target": 80, "published": 8080, "protocol": "tcp", "mode": "host"},
-                           {"target": 443, "published": 5443, "protocol": "tcp", "mode": "host"}]
+    servers = sorted(line.split()[3] for line in config.splitlines() if "server-template" in line)
+    assert servers == ["tasks.app_proxy:8443", "tasks.app_web:3307", "tasks.app_web:443", "tasks.app_web:8080"]
+    # Published as HAProxy listens: each listening port as itself.
+    assert stack.compose["services"]["lb"]["ports"] == [
+        {"target": 80, "published": 80, "protocol": "tcp", "mode": "host"},
+        {"target": 5443, "published": 5443, "protocol": "tcp", "mode": "host"}]
     assert docker_takes(stack.compose, tmp_path) is None
+
+
+def test_rancher_1_0_load_balancer_with_tls_is_refused_until_paddock_terminates_tls():
+    stack = rendered("""
+lb:
+  image: rancher/load-balancer-service
+  ports: ['443:8080']
+  links: ['web:web']
+  labels: {io.rancher.loadbalancer.ssl.ports: '443'}
+web: {image: 'nginx:1.25'}
+""")
+    assert stack.errors == ["docker-compose.yml: services.lb.labels.io.rancher.loadbalancer.ssl.ports: TLS on port(s) "
+                            "443: Paddock's load balancer does not terminate TLS yet, and would serve plain HTTP there"]
 
 
 def test_an_exported_stack_deploys_as_rancher_ran_it(tmp_path):
