@@ -333,6 +333,9 @@ def _labels(stack, where, source, out, deploy):
             stack.warn(stack.compose_file, where + ["labels", label], f"{LABELS_WARNED[label]}")
         elif label == HOSTNAME_OVERRIDE and value == "container_name":
             out.setdefault("hostname", TASK_HOSTNAME)
+        elif label.startswith("io.rancher.") and label not in LABELS_NATIVE | {HOSTNAME_OVERRIDE}:
+            stack.warn(stack.compose_file, where + ["labels", label],
+                       "kept as a plain label: nothing on Swarm acts on Rancher's io.rancher labels")
     for label in LABELS_NATIVE | {HOSTNAME_OVERRIDE}:
         if label in out.get("labels", {}) and (label != HOSTNAME_OVERRIDE or out.get("hostname") == TASK_HOSTNAME):
             del out["labels"][label]

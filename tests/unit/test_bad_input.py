@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 
 import pytest
 import yaml
@@ -143,7 +144,20 @@ def test_inventory(case, tmp_path, monkeypatch):
 def stack_errors(root, stacks, launch=(), launch_answers=None, catalogs=()):
     reader = Reader(root, list(catalogs), launch_answers=launch_answers)
     checked = check_stacks(stacks, list(launch), reader, {})
+    if not checked["errors"]:  # what Paddock accepts, Docker's own loader must take too
+        for stack in checked["stacks"]:
+            assert docker_refuses(stack.compose, root) is None
     return checked["errors"], checked["warnings"]
+
+
+def docker_refuses(compose, root):
+    """docker stack config's complaint about a rendered stack, or None (the oracle)."""
+    path = os.path.join(root, "rendered-stack.json")
+    with open(path, "w") as handle:
+        json.dump(compose, handle)
+    done = subprocess.run(["docker", "stack", "config", "--compose-file", path], capture_output=True, text=True,
+                          env={**os.environ, "DOCKER_HOST": "unix:///nonexistent"})
+    return None if done.returncode == 0 else done.stderr.strip()
 
 
 @pytest.mark.parametrize("case", _cases("stacks.yml"))
