@@ -339,6 +339,8 @@ def _labels(stack, where, source, out, deploy):
     for label in LABELS_NATIVE | {HOSTNAME_OVERRIDE}:
         if label in out.get("labels", {}) and (label != HOSTNAME_OVERRIDE or out.get("hostname") == TASK_HOSTNAME):
             del out["labels"][label]
+    if "labels" in out and not out["labels"]:
+        del out["labels"]
     placement = deploy.setdefault("placement", {})
     if constraints:
         placement["constraints"] = placement.get("constraints", []) + constraints
