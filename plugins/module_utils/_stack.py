@@ -1148,9 +1148,10 @@ def _health_check_warnings(stacks):
     a failing task out of rotation), and none of them acts on it by replacing the task."""
     targeted = set().union(*(s.targets for s in stacks)) if stacks else set()
     for stack in stacks:
+        balancers = {lb["service"] for lb in stack.lbs}  # checked on their own port 42, as Rancher's were
         for svc, rancher in (stack.rancher or {}).items():
             check = rancher.get("health_check") if isinstance(rancher, dict) else None
-            if not isinstance(check, dict):
+            if not isinstance(check, dict) or svc in balancers:
                 continue
             where = ["services", svc, "health_check"]
             if (stack.name, svc) not in targeted:
