@@ -42,13 +42,16 @@ def test_bad_inventories_and_templated_answers_stop_the_run(tmp_path):
     template = "{{ lookup('pipe', 'touch " + str(marker) + "; echo 8080') }}"
     answers = json.dumps({"answers": {"public_port": template, "db_password": "correct-horse-1",
                                       "db_root_password": "correct-horse-2"}})
-    with ThreadPoolExecutor(3) as pool:
+    # The same as YAML text (-e answers='...'): a string extra var is templated when it is read.
+    text = json.dumps({"answers": f"{{public_port: \"{template}\"}}"})
+    with ThreadPoolExecutor(4) as pool:
         runs = list(pool.map(lambda call: playbook(*call), [
             ("validate.yml", broken),
             ("validate.yml", twice),
             ("catalog.yml", os.path.join(ROOT, "inventory"), "-e", "app=wordpress", "-e", answers),
+            ("catalog.yml", os.path.join(ROOT, "inventory"), "-e", "app=wordpress", "-e", text),
         ]))
-    broken_run, twice_run, answers_run = runs
+    broken_run, twice_run, answers_run, text_run = runs
 
     # YAML that does not parse is an error, not "no hosts matched" and exit 0.
     assert broken_run.returncode != 0
@@ -59,7 +62,8 @@ def test_bad_inventories_and_templated_answers_stop_the_run(tmp_path):
     assert "Found duplicate mapping key 'registry_port'" in twice_run.stdout + twice_run.stderr
 
     # An answer is data: Ansible's template in it never runs on the controller, and it is refused.
-    assert answers_run.returncode != 0
+    for run in (answers_run, text_run):
+        assert run.returncode != 0
+        assert ("stack wordpress: -e answers: public_port: has '{{', which Swarm reads as its own template"
+                in run.stdout), run.stdout[-2000:]
     assert not marker.exists()
-    assert ("stack wordpress: -e answers: public_port: has '{{', which Swarm reads as its own template"
-            in answers_run.stdout)
