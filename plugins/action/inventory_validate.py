@@ -53,7 +53,7 @@ class ActionModule(ActionBase):
         problems = []
         hostvars = {name: _Templated(task_vars["hostvars"][name], name, problems) for name in names}
         errors = check(names, hostvars, groups, task_vars.get("inventory_dir") or ".", _SPECS[roles_dir])
-        errors = problems + errors
+        errors = list(dict.fromkeys(problems)) + errors  # a value is read by several checks
         if errors:
             raise AnsibleActionFail("Invalid inventory:\n" + "\n".join(f"  {e}" for e in errors),
                                     result={"errors": errors})

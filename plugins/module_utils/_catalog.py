@@ -383,21 +383,26 @@ def question_errors(version):
 def check_answers(version, answers, source):
     """(values, typed, secrets, errors): the answers checked against the version's questions.
 
+    ``source`` names where the answers were written: a string, or a function of the variable
+    (``None`` for the answers as a whole) that names its file and line.
     ``values`` are the strings substituted for each variable, ``typed`` the int and boolean
     values as such, ``secrets`` the values of password questions; each error reads
     ``SOURCE: variable: problem``."""
+    def at(variable):
+        return source(variable) if callable(source) else source
+
     errors = []
     if answers is None:
         answers = {}
     if not isinstance(answers, dict):
-        return {}, {}, [], [f"{source}: must be a mapping of question variables to answers"]
+        return {}, {}, [], [f"{at(None)}: must be a mapping of question variables to answers"]
     questions = [q for q in version.questions if isinstance(q, dict) and isinstance(q.get("variable"), str)]
     known = [q["variable"] for q in questions]
     for key in answers:
         if key not in known:
             near = difflib.get_close_matches(str(key), known, n=1)
             hint = f"(did you mean '{near[0]}'?)" if near else f"(its questions: {', '.join(known) or 'none'})"
-            errors.append(f"{source}: {key}: not a question of {_rel(version.directory)} {hint}")
+            errors.append(f"{at(key)}: {key}: not a question of {_rel(version.directory)} {hint}")
     values, typed, secrets = {}, {}, []
     for question in questions:
         variable, kind = question["variable"], question.get("type") or "string"
@@ -407,8 +412,8 @@ def check_answers(version, answers, source):
         elif question.get("default") not in (None, ""):
             value = question["default"]
         elif question.get("required"):
-            errors.append(f"{source}: {variable}: required ({question.get('label') or kind}), and the question has no "
-                          "default")
+            errors.append(f"{at(None)}: {variable}: required ({question.get('label') or kind}), and the question "
+                          "has no default")
             continue
         else:
             values[variable] = ""
@@ -419,7 +424,7 @@ def check_answers(version, answers, source):
         if answered and "{{" in str(value):
             problems.append("has '{{', which Swarm reads as its own template in environment values and "
                             "host names; an answer is data, never a template")
-        errors += [f"{source}: {variable}: {p}" for p in problems]
+        errors += [f"{at(variable)}: {variable}: {p}" for p in problems]
         if problems:
             continue
         if kind in ("int", "boolean"):

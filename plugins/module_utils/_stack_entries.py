@@ -135,8 +135,18 @@ class Reader:
             return None, source, [f"{shown}: must be a mapping of question variables to answers"]
         if not isinstance(answers, dict):
             return answers, source, []
+        given, lines = answers, Lines(path)
+
+        def at(variable):
+            """An answer from the file is named by its line; one given beside it, by where it was."""
+            if variable is None:
+                return shown + (f" + {source}" if given else "")
+            if variable in given:
+                return source
+            line = lines.line([variable]) if variable in (from_file or {}) else None
+            return f"{shown}:{line}" if line else shown
         # Answers given beside the file win.
-        return {**(from_file or {}), **answers}, shown + (f" + {source}" if answers else ""), []
+        return {**(from_file or {}), **given}, at, []
 
     def _catalog_app(self, at, entry, launched):
         """A catalog app: its entry's version, filled with the checked answers."""

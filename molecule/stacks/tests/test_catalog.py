@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -114,11 +115,12 @@ def test_bad_answers_are_all_reported_and_nothing_is_deployed():
     os.unlink(bad)
     shown = os.path.relpath(bad, PROJECT)
     assert run.returncode != 0
-    for error in (f"{shown}: db_nmae: not a question of catalog/wordpress/1 (did you mean 'db_name'?)",
-                  f"{shown}: public_port: must be a whole number, got 'http'",
-                  f"{shown}: db_password: must be at least 12 characters long, got 5",
-                  f"{shown}: table_prefix: has 1 character(s) outside valid_chars [a-zA-Z0-9_]: '-'"):
-        assert error in run.stdout, failures(run.stdout)
+    # Each names the answers file, the answer's line in it, the question and the problem.
+    for error in ("db_nmae: not a question of catalog/wordpress/1 (did you mean 'db_name'?)",
+                  "public_port: must be a whole number, got 'http'",
+                  "db_password: must be at least 12 characters long, got 5",
+                  "table_prefix: has 1 character(s) outside valid_chars [a-zA-Z0-9_]: '-'"):
+        assert re.search(rf"{re.escape(shown)}:\d+: {re.escape(error)}", run.stdout), failures(run.stdout)
     assert "short" not in run.stdout.replace("db_password: must be at least", "")
     assert all(r["changed"] == 0 for r in recap(run.stdout).values())
     assert services("blog") == {}
