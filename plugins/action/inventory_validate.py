@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 
-from ansible.errors import AnsibleActionFail, AnsibleError
+from ansible.errors import AnsibleActionFail, AnsibleError, AnsibleUndefinedVariable
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.paddock.platform.plugins.module_utils._inventory import check, role_specs
@@ -16,26 +16,39 @@ _SPECS = {}
 
 
 class _Templated:
-    """One host's variables, templated on access; a value that fails to template is reported
-    as that variable's problem instead of stopping the whole check."""
+    """One host's variables, templated on access. A value whose template names something not
+    known before any host is touched (a fact, say) is taken as not set here: the role checks it
+    when it runs. A template that is broken in itself is that variable's problem."""
+
+    _UNKNOWN = object()
 
     def __init__(self, variables, name, problems):
         self._variables, self._name, self._problems = variables, name, problems
+        self._values = {}
+
+    def _value(self, key):
+        if key not in self._values:
+            try:
+                self._values[key] = self._variables[key]
+            except AnsibleUndefinedVariable:
+                self._values[key] = self._UNKNOWN
+            except AnsibleError as exc:
+                self._problems.append(f"host {self._name}: {key}: can not be templated: {exc.message}")
+                self._values[key] = self._UNKNOWN
+        return self._values[key]
 
     def __contains__(self, key):
-        return key in self._variables
+        return key in self._variables and self._value(key) is not self._UNKNOWN
 
     def __getitem__(self, key):
-        try:
-            return self._variables[key]
-        except AnsibleError as exc:
-            self._problems.append(f"host {self._name}: {key}: can not be templated: {exc.message}")
-            return None
+        if key not in self:
+            raise KeyError(key)
+        return self._value(key)
 
     def get(self, key, default=None):
-        if key not in self._variables:
+        if key not in self:
             return default
-        return self[key]
+        return self._value(key)
 
 
 class ActionModule(ActionBase):

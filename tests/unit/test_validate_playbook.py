@@ -38,24 +38,34 @@ def test_bad_inventories_and_templated_answers_stop_the_run(tmp_path):
     (twice / "group_vars").mkdir(parents=True)
     (twice / "hosts.yml").write_text(HOSTS)
     (twice / "group_vars" / "paddock.yml").write_text("registry_port: 5000\nregistry_port: 5050\n")
+    facts = tmp_path / "facts"
+    facts.mkdir()
+    # A setting templated from a fact, which validation (before any host is touched) cannot know:
+    # the role checks it when it runs; validation lets it pass.
+    setting = '        swarm_drain_timeout: "{{ 120 if ansible_memtotal_mb > 4096 else 60 }}"\n'
+    children = "      children:\n"
+    (facts / "hosts.yml").write_text(HOSTS.replace(children, "      vars:\n" + setting + children, 1))
     marker = tmp_path / "ran"
     template = "{{ lookup('pipe', 'touch " + str(marker) + "; echo 8080') }}"
     answers = json.dumps({"answers": {"public_port": template, "db_password": "correct-horse-1",
                                       "db_root_password": "correct-horse-2"}})
     # The same as YAML text (-e answers='...'): a string extra var is templated when it is read.
     text = json.dumps({"answers": f"{{public_port: \"{template}\"}}"})
-    with ThreadPoolExecutor(4) as pool:
+    with ThreadPoolExecutor(5) as pool:
         runs = list(pool.map(lambda call: playbook(*call), [
             ("validate.yml", broken),
             ("validate.yml", twice),
+            ("validate.yml", facts),
             ("catalog.yml", os.path.join(ROOT, "inventory"), "-e", "app=wordpress", "-e", answers),
             ("catalog.yml", os.path.join(ROOT, "inventory"), "-e", "app=wordpress", "-e", text),
         ]))
-    broken_run, twice_run, answers_run, text_run = runs
+    broken_run, twice_run, facts_run, answers_run, text_run = runs
 
     # YAML that does not parse is an error, not "no hosts matched" and exit 0.
     assert broken_run.returncode != 0
     assert "Completely failed to parse inventory source" in broken_run.stdout + broken_run.stderr
+
+    assert facts_run.returncode == 0, facts_run.stdout[-2000:]
 
     # A variable written twice in one file is an error, not a silent choice of the last.
     assert twice_run.returncode != 0
