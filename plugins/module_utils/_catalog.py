@@ -35,7 +35,7 @@ from ansible_collections.paddock.platform.plugins.module_utils._gotemplate impor
     render,
     templated,
 )
-from ansible_collections.paddock.platform.plugins.module_utils._problems import key_path
+from ansible_collections.paddock.platform.plugins.module_utils._problems import as_text, key_path
 from ansible_collections.paddock.platform.plugins.module_utils._semver import range_errors
 from ansible_collections.paddock.platform.plugins.module_utils._yaml_file import first_file
 from ansible_collections.paddock.platform.plugins.module_utils._yaml_file import load as load_yaml
@@ -260,10 +260,6 @@ def _chars(pattern):
         return None
 
 
-def _as_text(value):
-    return str(value).lower() if isinstance(value, bool) else str(value)
-
-
 def check_value(question, value):
     """Problems of one answer (never quoting a password), and the value as it is substituted."""
     kind = question.get("type") or "string"
@@ -287,10 +283,10 @@ def check_value(question, value):
             return [], value if isinstance(value, bool) else text == "true"
         return [f"must be true or false{shown}"], None
     # Rancher passed answers and options to templates as text: YAML's true is "true", not "True".
-    text = "" if value is None else _as_text(value)
+    text = "" if value is None else as_text(value)
     problems = []
     if kind == "enum":
-        options = [_as_text(o) for o in question.get("options") or []]
+        options = [as_text(o) for o in question.get("options") or []]
         if text not in options:
             problems.append(f"must be one of {', '.join(options)}{shown}")
     if kind == "service" and text and not SERVICE.match(text):
@@ -420,7 +416,7 @@ def check_answers(version, answers, source):
             continue
         problems, checked = check_value(question, value)
         if problems and not answered:  # the entry's own default, warned about with its questions
-            problems, checked = [], _as_text(value)
+            problems, checked = [], as_text(value)
         if answered and "{{" in str(value):
             problems.append("has '{{', which Swarm reads as its own template in environment values and "
                             "host names; an answer is data, never a template")

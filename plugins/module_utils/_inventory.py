@@ -23,11 +23,13 @@ import glob
 import os
 
 import yaml
+from ansible.module_utils.parsing.convert_bool import BOOLEANS, boolean
 
 from ansible_collections.paddock.platform.plugins.module_utils import _access, _images, _network, _swarm
 from ansible_collections.paddock.platform.plugins.module_utils._problems import describe, origin
 
-BOOLEAN_WORDS = ("yes", "no", "true", "false", "on", "off", "y", "n", "t", "f", "1", "0")
+# The texts Ansible takes as a boolean (its BOOLEANS, as strings): yes, no, on, off, 1, 0...
+BOOLEAN_WORDS = frozenset(value for value in BOOLEANS if isinstance(value, str))
 TYPE_NAMES = {"str": "a string", "path": "a path (a string)", "int": "a whole number",
               "float": "a number", "bool": "true or false", "list": "a list", "dict": "a mapping"}
 
@@ -112,11 +114,8 @@ def variable_errors(variables, specs, raw=None):
 
 
 def _truthy(value, default):
-    if value is None:
-        return default
-    if isinstance(value, str):
-        return value.lower() in ("yes", "true", "on", "y", "t", "1")
-    return bool(value)
+    """A boolean setting as Ansible reads it (its value was checked against the spec first)."""
+    return default if value is None else boolean(value, strict=False)
 
 
 def check(names, hostvars, groups, inventory_dir, specs):

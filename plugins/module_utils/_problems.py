@@ -41,6 +41,12 @@ def either(names):
     return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else "".join(names)
 
 
+def as_text(value):
+    """A scalar as text, YAML's booleans as ``true``/``false``: how Rancher passed an answer,
+    an option, an environment value or an argument on (``str(True)`` is ``True``)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def describe(value):
     """A value as a user would name it: ``integer 42``, ``string 'x'``, ``a mapping``.
 
@@ -83,6 +89,3 @@ def origin(value, fallback=None):
     return tag.description or fallback
 
 
-def variable_origin(value, name, fallback="inventory"):
-    """``<where>: <name>`` for a message about inventory variable ``name``."""
-    return f"{origin(value, fallback)}: {name}"

@@ -33,7 +33,7 @@ import json
 import re
 
 from ansible_collections.paddock.platform.plugins.module_utils import _stack_secrets
-from ansible_collections.paddock.platform.plugins.module_utils._problems import key_path
+from ansible_collections.paddock.platform.plugins.module_utils._problems import as_text, key_path
 from ansible_collections.paddock.platform.plugins.module_utils._stack_schema import (
     COMPOSE_SCHEMA,
     RANCHER_SCHEMA,
@@ -164,15 +164,10 @@ def _normalise(document):
     return document, prefix
 
 
-def _text(value):
-    """A scalar as Rancher passed it to a container: YAML's booleans as ``true``/``false``."""
-    return str(value).lower() if isinstance(value, bool) else str(value)
-
-
 def _as_map(value, separator="="):
     """Compose's list-or-mapping fields (labels, environment) as a mapping of strings."""
     if isinstance(value, dict):
-        return {str(k): "" if v is None else _text(v) for k, v in value.items()}
+        return {str(k): "" if v is None else as_text(v) for k, v in value.items()}
     out = {}
     for item in value or []:
         key, _, val = str(item).partition(separator)
@@ -309,10 +304,10 @@ def _passthrough(source):
     out = {key: copy.deepcopy(source[key]) for key in PASSTHROUGH if key in source}
     for key in ("command", "entrypoint"):
         if isinstance(out.get(key), list):  # an argv's numbers as text, as Rancher passed them
-            out[key] = [_text(arg) if isinstance(arg, (bool, int, float)) else arg for arg in out[key]]
+            out[key] = [as_text(arg) if isinstance(arg, (bool, int, float)) else arg for arg in out[key]]
     if isinstance(out.get("environment"), dict):
         # Rancher gave a container its environment as text; Docker refuses a YAML boolean there.
-        out["environment"] = {k: _text(v) if isinstance(v, bool) else v for k, v in out["environment"].items()}
+        out["environment"] = {k: as_text(v) if isinstance(v, bool) else v for k, v in out["environment"].items()}
     return out
 
 

@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 
 from ansible_collections.paddock.platform.plugins.module_utils import _catalog
-from ansible_collections.paddock.platform.plugins.module_utils._problems import key_path, origin
+from ansible_collections.paddock.platform.plugins.module_utils._problems import as_text, key_path, origin
 from ansible_collections.paddock.platform.plugins.module_utils._stack import STACK_NAME, render_all
 from ansible_collections.paddock.platform.plugins.module_utils._yaml_file import Lines, first_file
 from ansible_collections.paddock.platform.plugins.module_utils._yaml_file import load as load_yaml
@@ -95,7 +95,7 @@ class Reader:
         if not isinstance(variables, dict) or not all(
                 isinstance(v, (str, int, float, bool)) for v in variables.values()):
             return None, problems + [f"{at('variables')}: must be a mapping of variable names to values"]
-        given = {str(k): _text(v) for k, v in variables.items()}
+        given = {str(k): as_text(v) for k, v in variables.items()}
         documents = {}
         for path, document in ((compose_path, compose), (rancher_path, rancher)):
             if path is None or document is None:
@@ -270,10 +270,6 @@ def _strings(node, parts=()):
             yield from _strings(value, (*parts, index))
     elif isinstance(node, str) and "$" in node:
         yield list(parts), node
-
-
-def _text(value):
-    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def substitute(document, variables):

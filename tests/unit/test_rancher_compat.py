@@ -10,6 +10,7 @@ import subprocess
 
 import pytest
 import yaml
+from test_catalog import checkout_entry
 
 from ansible_collections.paddock.platform.plugins.module_utils import _catalog
 from ansible_collections.paddock.platform.plugins.module_utils._stack import render, render_all
@@ -118,14 +119,11 @@ services:
 
 
 def test_a_catalog_file_with_a_key_written_twice_keeps_the_last_as_rancher_did(tmp_path, monkeypatch):
-    entry = tmp_path / "templates" / "reg"
-    (entry / "0").mkdir(parents=True)
-    (entry / "config.yml").write_text("name: Registry\nversion: 1.0.0\n")
-    (entry / "0" / "docker-compose.yml").write_text(
-        "version: '2'\nservices:\n  reg:\n    image: registry:2\n    labels:\n"
-        "      io.rancher.scheduler.affinity:host_label: a=1\n      io.rancher.scheduler.affinity:host_label: a=2\n")
-    (entry / "0" / "rancher-compose.yml").write_text("version: '2'\ncatalog:\n  name: Registry\n  version: 1.0.0\n"
-                                                     "  questions:\n")
+    checkout_entry(tmp_path, "reg", "name: Registry\nversion: 1.0.0\n",
+                   "version: '2'\nservices:\n  reg:\n    image: registry:2\n    labels:\n"
+                   "      io.rancher.scheduler.affinity:host_label: a=1\n"
+                   "      io.rancher.scheduler.affinity:host_label: a=2\n",
+                   "version: '2'\ncatalog:\n  name: Registry\n  version: 1.0.0\n  questions:\n")
     found, problem = _catalog.find_entry([str(tmp_path)], "reg")
     assert problem is None
     monkeypatch.chdir(tmp_path)
@@ -328,15 +326,13 @@ def test_a_relative_host_path_is_refused_since_tasks_run_on_any_node():
 
 
 def test_yaml_booleans_in_a_question_are_text_to_the_templates_as_rancher_gave_them(tmp_path, monkeypatch):
-    entry = tmp_path / "templates" / "grid"
-    (entry / "0").mkdir(parents=True)
-    (entry / "config.yml").write_text("name: Grid\nversion: 1.0.0\n")
-    (entry / "0" / "docker-compose.yml.tpl").write_text(
-        "version: '2'\nservices:\n  hub: {image: 'selenium/hub:3.141'}\n"
-        "{{- if eq .Values.chrome \"true\" }}\n  chrome: {image: 'selenium/node-chrome:3.141'}\n{{- end }}\n")
-    (entry / "0" / "rancher-compose.yml").write_text(
-        "version: '2'\ncatalog:\n  name: Grid\n  version: 1.0.0\n  questions:\n"
-        "    - {variable: chrome, type: enum, options: [true, false], default: true}\n")
+    checkout_entry(tmp_path, "grid", "name: Grid\nversion: 1.0.0\n",
+                   "version: '2'\nservices:\n  hub: {image: 'selenium/hub:3.141'}\n"
+                   "{{- if eq .Values.chrome \"true\" }}\n"
+                   "  chrome: {image: 'selenium/node-chrome:3.141'}\n{{- end }}\n",
+                   "version: '2'\ncatalog:\n  name: Grid\n  version: 1.0.0\n  questions:\n"
+                   "    - {variable: chrome, type: enum, options: [true, false], default: true}\n",
+                   compose_name="docker-compose.yml.tpl")
     monkeypatch.chdir(tmp_path)
     found, _ = _catalog.find_entry([str(tmp_path)], "grid")
     for answers in ({}, {"chrome": "true"}, {"chrome": True}):
