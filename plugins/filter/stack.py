@@ -15,7 +15,17 @@ def stack_image_map(images, registry):
     return {f"{i['name']}:{i['tag']}": f"{registry}/{i['name']}:{i['tag']}" for i in images or []}
 
 
+def stack_lb_files(lbs, run_script):
+    """The files of each load balancer on its host, as paddock.platform.host_files takes them."""
+    files = {}
+    for lb in lbs or []:
+        files[f"{lb['dir']}/run"] = {"content": run_script, "mode": "0755"}
+        files[f"{lb['dir']}/haproxy.cfg"] = {"content": f"{lb['config']}\n", "mode": "0644"}
+    return files
+
+
 class FilterModule:
     def filters(self):
         return {"stack_image_map": stack_image_map, "stack_images": stack_images, "images_plan": plan,
-                "images_errors": errors}
+                "images_errors": errors,
+                "stack_lb_files": stack_lb_files}

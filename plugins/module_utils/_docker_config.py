@@ -54,5 +54,6 @@ def tls_files(rancher_docker):
                          + " is not set")
     return [{"path": f"{TLS_DIR}/ca.pem", "content": docker["ca_cert"], "mode": "0644"},
             {"path": f"{TLS_DIR}/server-cert.pem", "content": docker["server_cert"], "mode": "0644"},
-            {"path": f"{TLS_DIR}/server-key.pem", "content": docker["server_key"], "mode": "0600"}]
+            {"path": f"{TLS_DIR}/server-key.pem", "content": docker["server_key"], "mode": "0600",
+             "secret": True}]
 
