@@ -21,7 +21,8 @@ def apt_names(role, tasks_file):
 def test_each_roles_packages_are_the_ones_provision_installs_with_the_engine():
     play = next(p for p in load("playbooks", "provision.yml") if "paddock_host_packages" in p.get("vars", {}))
     packages = play["vars"]["paddock_host_packages"]
-    assert packages["managed_network"] == load("roles", "managed_network", "vars", "main.yml")["managed_network_packages"]
+    role_vars = load("roles", "managed_network", "vars", "main.yml")
+    assert packages["managed_network"] == role_vars["managed_network_packages"]
     assert apt_names("managed_network", "main.yml") == ["{{ managed_network_packages }}"]
     assert apt_names("agent", "converge.yml") == packages["agent"]
     assert apt_names("registry", "converge.yml") == packages["registry"]
