@@ -5,7 +5,9 @@ its name beside this one."""
 
 from __future__ import annotations
 
+from ansible_collections.paddock.platform.plugins.module_utils._certificates import bundles
 from ansible_collections.paddock.platform.plugins.module_utils._images import errors, plan, stack_images
+from ansible_collections.paddock.platform.plugins.module_utils._stack import LB_CERT_DIR
 
 
 def stack_image_map(images, registry):
@@ -15,17 +17,31 @@ def stack_image_map(images, registry):
     return {f"{i['name']}:{i['tag']}": f"{registry}/{i['name']}:{i['tag']}" for i in images or []}
 
 
-def stack_lb_files(lbs, run_script):
-    """The files of each load balancer on its host, as paddock.platform.host_files takes them."""
+def stack_lb_files(lbs, run_script, certificates=None):
+    """The files of each load balancer on its host, as paddock.platform.host_files takes them:
+    its run script, haproxy.cfg and, where it terminates TLS, each certificate it serves (with
+    its key) and the crt-list naming them, its default first."""
     files = {}
     for lb in lbs or []:
         files[f"{lb['dir']}/run"] = {"content": run_script, "mode": "0755"}
         files[f"{lb['dir']}/haproxy.cfg"] = {"content": f"{lb['config']}\n", "mode": "0644"}
+        names = lb.get("certs") or []
+        for name in names:
+            files[f"{lb['dir']}/certs/{name}.pem"] = {"content": (certificates or {})[name], "mode": "0600",
+                                                      "secret": True}
+        if names:
+            listed = "".join(f"{LB_CERT_DIR}/{name}.pem\n" for name in names)
+            files[f"{lb['dir']}/certs/crt-list"] = {"content": listed, "mode": "0644"}
     return files
+
+
+def certificate_bundles(certificates, inventory_dir):
+    """The inventory's paddock_certificates as ``{name: certificate, chain and key in PEM}``."""
+    return bundles(certificates, inventory_dir)
 
 
 class FilterModule:
     def filters(self):
         return {"stack_image_map": stack_image_map, "stack_images": stack_images, "images_plan": plan,
                 "images_errors": errors,
-                "stack_lb_files": stack_lb_files}
+                "stack_lb_files": stack_lb_files, "certificate_bundles": certificate_bundles}

@@ -25,7 +25,7 @@ import os
 import yaml
 from ansible.module_utils.parsing.convert_bool import BOOLEANS, boolean
 
-from ansible_collections.paddock.platform.plugins.module_utils import _access, _images, _network, _swarm
+from ansible_collections.paddock.platform.plugins.module_utils import _access, _certificates, _images, _network, _swarm
 from ansible_collections.paddock.platform.plugins.module_utils._problems import describe, origin
 
 # The texts Ansible takes as a boolean (its BOOLEANS, as strings): yes, no, on, off, 1, 0...
@@ -151,4 +151,5 @@ def check(names, hostvars, groups, inventory_dir, specs):
     errors += _access.member_allow_errors(first.get("paddock_member_allow"))
     errors += _access.admin_networks_errors(first.get("paddock_admin_networks"))
     errors += _images.errors(first.get("paddock_images") or [], inventory_dir)
+    errors += _certificates.errors(first.get("paddock_certificates"), inventory_dir)
     return errors

@@ -91,8 +91,8 @@ RANCHER_UNMAPPED = {
     "external_ips": "external services are not supported", "hostname": "external services are not supported",
     "load_balancer_config": "the v1.0/1.1 load balancer's HAProxy settings are not carried over (its ports, "
                             "expose, links and target labels are)",
-    "certs": "Paddock's load balancer does not terminate TLS yet",
-    "default_cert": "Paddock's load balancer does not terminate TLS yet",
+    "certs": "only a load balancer serves certificates (lb_config.certs)",
+    "default_cert": "only a load balancer serves certificates (lb_config.default_cert)",
     "vcpu": "virtual machines are not supported", "memory": "virtual machines are not supported",
     "userdata": "virtual machines are not supported", "disks": "virtual machines are not supported",
 }
@@ -116,8 +116,16 @@ HOSTNAME_OVERRIDE = "io.rancher.container.hostname_override"
 HOST_NETWORK = "hostnet"
 # Rancher's container_name, stack-service-N, as a Swarm template: the service's name and the task's slot.
 TASK_HOSTNAME = "{{.Service.Name}}-{{.Task.Slot}}"
-HTTP_PROTOCOLS = ("http",)
-TCP_PROTOCOLS = ("tcp",)
+# A port rule's protocol -> HAProxy's mode for it. https and tls terminate TLS with the
+# inventory's certificates (paddock_certificates) that lb_config names.
+PROTOCOL_MODES = {"http": "http", "https": "http", "tcp": "tcp", "tls": "tcp"}
+TLS_PROTOCOLS = ("https", "tls")
+# The certificates an LB serves, in its directory; the first of crt-list is the default.
+LB_CERT_DIR = "/etc/paddock-lb/certs"
+# TLS 1.2 and later with forward secrecy and AEAD ciphers only (Mozilla's "intermediate").
+TLS_CIPHERS = ("ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+               "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305")
+TLS_CIPHERSUITES = "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
 
 
 class Stack:
@@ -510,9 +518,13 @@ def _lb_rules(stack, name, rancher, known_targets, ctx):
         if not all(k in rule for k in ("source_port", "target_port", "service")):
             continue
         protocol = rule.get("protocol", "http")
-        if protocol not in HTTP_PROTOCOLS + TCP_PROTOCOLS:
+        if protocol not in PROTOCOL_MODES:
+            reason = {"sni": "route TLS by its server name with protocol tls and one backend per port, or "
+                             "terminate it with https and hostname rules",
+                      "udp": "HAProxy balances TCP and HTTP only; publish the service's port instead"}
             stack.error(stack.rancher_file, at + ["protocol"],
-                        f"'{protocol}' is not supported by Paddock's load balancer (http or tcp)")
+                        f"'{protocol}' is not supported by Paddock's load balancer (http, https, tcp or tls)"
+                        + (f": {reason[protocol]}" if protocol in reason else ""))
             continue
         target = rule["service"]
         target_stack, _, target_service = target.rpartition("/")
@@ -531,7 +543,7 @@ def _lb_rules(stack, name, rancher, known_targets, ctx):
                         f"source port {source} already serves {modes[source]}; one port has one protocol")
             continue
         key = (source, (rule.get("hostname") or "").lower(), rule.get("path") or "")
-        if protocol == "tcp":
+        if PROTOCOL_MODES[protocol] == "tcp":
             key = (source,)
         backend = rule.get("backend_name") or "_".join(
             str(p) for p in (source, rule.get("hostname"), rule.get("path")) if p)
@@ -541,7 +553,7 @@ def _lb_rules(stack, name, rancher, known_targets, ctx):
                 same = (target_stack, target_service) in targets
                 stack.error(stack.rancher_file, at + ["source_port"],
                             f"duplicate source port {source}: rule {first} already routes "
-                            + ("it" if protocol == "tcp" else "the same hostname and path")
+                            + ("it" if PROTOCOL_MODES[protocol] == "tcp" else "the same hostname and path")
                             + (" to the same service" if same else " to another backend"))
                 continue
             # Another service for the same port, host name and path: one backend balances over both,
@@ -549,12 +561,46 @@ def _lb_rules(stack, name, rancher, known_targets, ctx):
             targets.add((target_stack, target_service))
         else:
             seen[key] = (index, backend, {(target_stack, target_service)})
-        rules.append({**rule, "protocol": protocol, "stack": target_stack, "target": target_service,
+        rules.append({**rule, "protocol": protocol, "mode": PROTOCOL_MODES[protocol],
+                      "stack": target_stack, "target": target_service,
                       "dns": f"tasks.{target_stack}_{target_service}",
                       "backend": "be_" + _sanitise(backend), "index": index})
     if not rules and not stack.errors:
         stack.error(stack.rancher_file, where, "a load balancer needs at least one port rule")
     return sorted(rules, key=_rule_order)
+
+
+def _lb_certs(stack, name, rancher, rules, ctx):
+    """The names of the certificates an LB serves, its default first, as its crt-list lists them.
+    Each must be in the inventory's paddock_certificates (ctx ``certificates``)."""
+    lb = rancher.get("lb_config") or {}
+    # A Rancher 1.0 load balancer names its certificates on the service, and TLS in a label.
+    legacy = str((stack.services.get(name) or {}).get("image", "")).split(":")[0] == LEGACY_LB_IMAGE
+    where = ["services", name] if legacy else ["services", name, "lb_config"]
+    known = set(ctx.get("certificates") or ())
+    default, others = lb.get("default_cert"), list(lb.get("certs") or [])
+    tls = [rule for rule in rules if rule["protocol"] in TLS_PROTOCOLS]
+    named = ([(where + ["default_cert"], default)] if default else []) + [
+        (where + ["certs", index], cert) for index, cert in enumerate(others)]
+    for at, cert in named:
+        if cert not in known:
+            stack.error(stack.rancher_file, at, f"certificate '{cert}' is not in the inventory's paddock_certificates"
+                        + (f" (it has: {', '.join(sorted(known))})" if known else " (it lists none)"))
+    if tls and not named and legacy:
+        stack.error(stack.compose_file, ["services", name, "labels", "io.rancher.loadbalancer.ssl.ports"],
+                    f"TLS on port {tls[0]['source_port']} needs a certificate: set the service's default_cert in "
+                    f"{stack.rancher_file} to a name from the inventory's paddock_certificates")
+    elif tls and not named:
+        stack.error(stack.rancher_file, where + ["port_rules", tls[0]["index"], "protocol"],
+                    f"{tls[0]['protocol']} needs a certificate: set lb_config.default_cert to a name from the "
+                    "inventory's paddock_certificates")
+    if named and not tls:
+        stack.warn(stack.rancher_file, where + ["default_cert" if default else "certs"],
+                   "certificates are served on https and tls port rules only, and this load balancer has none")
+    if lb.get("https_redirect") and not any(rule["protocol"] == "https" for rule in rules):
+        stack.error(stack.rancher_file, where + ["https_redirect"], "there is no https port rule to redirect to")
+    order = [default or others[0]] if named else []
+    return order + [cert for cert in others if cert not in order]
 
 
 def _acl(rule):
@@ -620,25 +666,38 @@ def haproxy_config(stack, name, rules, rancher, health, ctx):
     lb = rancher.get("lb_config") or {}
     lines = [f"# Paddock load balancer {stack.name}/{name}: rendered from the stack's rancher-compose.yml; "
              "do not edit.", *HAPROXY_HEAD]
-    backends = _frontends(rules, lines)
+    if any(rule["protocol"] in TLS_PROTOCOLS for rule in rules):
+        lines[lines.index("    hard-stop-after 60s")+1:lines.index("    hard-stop-after 60s")+1] = [
+            f"    ssl-default-bind-ciphers {TLS_CIPHERS}", f"    ssl-default-bind-ciphersuites {TLS_CIPHERSUITES}",
+            "    ssl-default-bind-options ssl-min-ver TLSv1.2"]
+    https_ports = sorted({rule["source_port"] for rule in rules if rule["protocol"] == "https"})
+    backends = _frontends(rules, lines, https_ports[0] if lb.get("https_redirect") and https_ports else None)
     lines += _backends(stack, name, backends, lb, health, ctx)
     if lb.get("config"):
         lines += ["# lb_config.config, as given", lb["config"].rstrip(), ""]
     return "\n".join(lines)
 
 
-def _frontends(rules, lines):
-    """Append a frontend per source port, with its routing; return {backend: [its rules]}."""
+def _frontends(rules, lines, redirect=None):
+    """Append a frontend per source port, with its routing; return {backend: [its rules]}.
+    ``redirect``: the https port every plain http request is sent to, if any."""
     frontends = {}
     for rule in rules:
         frontends.setdefault(rule["source_port"], []).append(rule)
     backends = {}
     for port in sorted(frontends):
         port_rules = frontends[port]
-        mode = port_rules[0]["protocol"]
-        lines += [f"frontend fe_{port}", f"    bind :{port}", f"    mode {mode}"]
+        mode, tls = port_rules[0]["mode"], port_rules[0]["protocol"] in TLS_PROTOCOLS
+        bind = f"    bind :{port}"
+        if tls:
+            bind += f" ssl crt-list {LB_CERT_DIR}/crt-list" + (" alpn h2,http/1.1" if mode == "http" else "")
+        lines += [f"frontend fe_{port}", bind, f"    mode {mode}"]
         if mode == "http":
-            lines += ["    option http-server-close", "    option forwardfor"]
+            lines += ["    option http-server-close", "    option forwardfor",
+                      f"    http-request set-header X-Forwarded-Proto {'https' if tls else 'http'}"]
+            if redirect and not tls:
+                lines.append(f"    http-request redirect location https://%[req.hdr(host),field(1,:)]"
+                             f"{'' if redirect == 443 else f':{redirect}'}%[capture.req.uri] code 301")
         default = None
         for rule in port_rules:
             if rule["backend"] in backends:  # a second service of a backend already routed to
@@ -666,7 +725,7 @@ def _backends(stack, name, backends, lb, health, ctx):
     for backend, members in backends.items():
         rule = members[0]
         check = health.get((rule["stack"], rule["target"])) or {}
-        mode = rule["protocol"]
+        mode = rule["mode"]
         lines += [f"backend {backend}", f"    mode {mode}", "    balance roundrobin"]
         if mode == "http":
             lines += ["    retry-on all-retryable-errors", "    http-request set-header X-Forwarded-Port %[dst_port]"]
@@ -740,8 +799,10 @@ def render(name, compose, rancher, ctx, compose_file="docker-compose.yml", ranch
         rules = _lb_rules(stack, svc, rservices.get(svc, {}), known, ctx)
         stack.targets |= {(rule["stack"], rule["target"]) for rule in rules}
         out_services[svc] = _lb_service(stack, svc, services[svc], rservices.get(svc, {}), rules, ctx)
+        certs = _lb_certs(stack, svc, rservices.get(svc, {}), rules, ctx)
         stack.lbs.append({"service": svc, "config": haproxy_config(stack, svc, rules, rservices.get(svc, {}),
                                                                     health, ctx),
+                          "certs": certs,
                           "dir": f"{ctx.get('lb_dir', '/etc/paddock/lb')}/{name}_{svc}",
                           "ports": sorted({p["published"] for p in out_services[svc].get("ports", [])})})
     _resolve(stack, services, out_services, lbs)
@@ -804,7 +865,8 @@ def _read_documents(stack, compose, rancher):
         stack.error(compose_file, ["services"], "defines no services")
     for svc, source in services.items():
         if str(source.get("image", "")).split(":")[0] == LEGACY_LB_IMAGE and isinstance(source, dict):
-            rservices[svc] = {**rservices.get(svc, {}), "lb_config": _legacy_lb_config(stack, svc, source, services)}
+            legacy = _legacy_lb_config(stack, svc, source, rservices.get(svc, {}), services)
+            rservices[svc] = {**rservices.get(svc, {}), "lb_config": legacy}
     stack.services, stack.rancher = services, rservices
     return compose, services, rservices
 
@@ -964,15 +1026,17 @@ def _volumes_from(stack, name, source, services, out_services):
                    "volume on each node, not with one container")
 
 
-def _legacy_lb_config(stack, name, source, services):
+def _legacy_lb_config(stack, name, source, rancher, services):
     """Rancher 1.0 and 1.1's load balancer as port rules. Each of its ``ports`` (``listen:target``,
     published) and ``expose`` (``listen:target``, the stack alone reaches it) sends to every
     linked service of the stack on the target port; an ``io.rancher.loadbalancer.target.<service>``
     label (``listen=target``, comma-separated) sends only those ports to that service. A port is
-    http unless it says ``/tcp``, as that load balancer read it. Its ``ports`` are rewritten to
+    http unless it says ``/tcp``, as that load balancer read it, and terminates TLS (https, or tls
+    with ``/tcp``) where ``io.rancher.loadbalancer.ssl.ports`` names it, with the service's
+    ``default_cert`` and ``certs``. Its ``ports`` are rewritten to
     publish each listening port as itself, where Paddock's HAProxy listens."""
     targets = [str(link).partition(":")[0] for link in source.get("links") or []]
-    overrides = {}
+    overrides, tls_ports = {}, set()
     for label, value in _as_map(source.get("labels")).items():
         if label.startswith(LEGACY_TARGET_LABEL):
             pairs = overrides.setdefault(label[len(LEGACY_TARGET_LABEL):], {})
@@ -981,9 +1045,12 @@ def _legacy_lb_config(stack, name, source, services):
                 if match:
                     pairs[int(match[1])] = int(match[2])
         elif label == "io.rancher.loadbalancer.ssl.ports":
-            stack.error(stack.compose_file, ["services", name, "labels", label],
-                        f"TLS on port(s) {value}: Paddock's load balancer does not terminate TLS yet, and would "
-                        "serve plain HTTP there")
+            for port in str(value).split(","):
+                if port.strip().isdigit():
+                    tls_ports.add(int(port))
+                else:
+                    stack.error(stack.compose_file, ["services", name, "labels", label],
+                                f"{port.strip()!r} is not a port number (a comma-separated list of listening ports)")
     rules, published = [], []
     for key in ("ports", "expose"):
         for port in source.get(key) or []:
@@ -1001,10 +1068,15 @@ def _legacy_lb_config(stack, name, source, services):
                     if int(listen) not in overrides[service]:
                         continue
                     target = str(overrides[service][int(listen)])
+                kind = ("tcp", "tls") if protocol == "tcp" else ("http", "https")
                 rules.append({"source_port": int(listen), "service": service, "target_port": int(target),
-                              "protocol": "tcp" if protocol == "tcp" else "http"})
+                              "protocol": kind[int(listen) in tls_ports]})
     source["ports"] = published
-    return {"port_rules": rules}
+    lb_config = {"port_rules": rules}
+    for key in ("default_cert", "certs"):  # the service's own, in those versions
+        if key in rancher:
+            lb_config[key] = rancher[key]
+    return lb_config
 
 
 def _int(text):

@@ -163,6 +163,8 @@ RANCHER_SERVICE = {
             "properties": {
                 "port_rules": {"type": "array", "items": PORT_RULE}, "certs": LIST_OF_STR,
                 "default_cert": STR, "config": STR,
+                # Paddock's own: every plain http port answers with a redirect to the https one.
+                "https_redirect": BOOL,
                 "stickiness_policy": {"type": "object", "properties": {
                     "name": STR, "cookie": STR, "domain": STR, "indirect": BOOL, "nocache": BOOL,
                     "postonly": BOOL, "mode": {"enum": ["rewrite", "insert", "prefix"]}},

@@ -75,6 +75,12 @@ options:
   lb_check_interval_ms:
     description: The health-check interval of targets without a health_check.
     type: int
+  certificates:
+    description:
+      - The names of the inventory's C(paddock_certificates), which a load balancer's
+        C(lb_config.default_cert) and C(certs) may name.
+    type: list
+    elements: str
 attributes:
   check_mode:
     support: full

@@ -257,17 +257,32 @@ proxy:
     assert docker_takes(stack.compose, tmp_path) is None
 
 
-def test_rancher_1_0_load_balancer_with_tls_is_refused_until_paddock_terminates_tls():
-    stack = rendered("""
+LEGACY_TLS_LB = """
 lb:
   image: rancher/load-balancer-service
-  ports: ['443:8080']
+  ports: ['443:8080', '80:8080']
   links: ['web:web']
   labels: {io.rancher.loadbalancer.ssl.ports: '443'}
 web: {image: 'nginx:1.25'}
-""")
-    assert stack.errors == ["docker-compose.yml: services.lb.labels.io.rancher.loadbalancer.ssl.ports: TLS on port(s) "
-                            "443: Paddock's load balancer does not terminate TLS yet, and would serve plain HTTP there"]
+"""
+
+
+def test_rancher_1_0_load_balancer_terminates_tls_on_its_ssl_ports_with_the_services_certificate():
+    stack = render("app", yaml.safe_load(LEGACY_TLS_LB), {"lb": {"default_cert": "www"}},
+                   {**CTX, "certificates": ["www"]})
+    assert stack.errors == []
+    config = stack.lbs[0]["config"]
+    assert "frontend fe_443\n    bind :443 ssl crt-list /etc/paddock-lb/certs/crt-list alpn h2,http/1.1\n" in config
+    assert "frontend fe_80\n    bind :80\n    mode http" in config
+    assert stack.lbs[0]["certs"] == ["www"]
+
+
+def test_rancher_1_0_load_balancer_with_tls_and_no_certificate_is_refused_where_tls_is_asked():
+    stack = rendered(LEGACY_TLS_LB)
+    assert stack.errors == [
+        "docker-compose.yml: services.lb.labels.io.rancher.loadbalancer.ssl.ports: TLS on port 443 needs a "
+        "certificate: set the service's default_cert in rancher-compose.yml to a name from the inventory's "
+        "paddock_certificates"]
 
 
 def test_an_exported_stack_deploys_as_rancher_ran_it(tmp_path):

@@ -211,8 +211,17 @@ BAD = [
      "rancher-compose.yml: services.lb.lb_config.port_rules[1].protocol: source port 80 already serves http; "
      "one port has one protocol"),
     (_bad(RULES + [0, "protocol"], "https"),
-     "rancher-compose.yml: services.lb.lb_config.port_rules[0].protocol: 'https' is not supported by "
-     "Paddock's load balancer (http or tcp)"),
+     "rancher-compose.yml: services.lb.lb_config.port_rules[0].protocol: https needs a certificate: set "
+     "lb_config.default_cert to a name from the inventory's paddock_certificates"),
+    (_bad(RULES + [0, "protocol"], "udp"),
+     "rancher-compose.yml: services.lb.lb_config.port_rules[0].protocol: 'udp' is not supported by "
+     "Paddock's load balancer (http, https, tcp or tls): HAProxy balances TCP and HTTP only; publish the "
+     "service's port instead"),
+    (_bad(["services", "lb", "lb_config", "default_cert"], "nope"),
+     "rancher-compose.yml: services.lb.lb_config.default_cert: certificate 'nope' is not in the inventory's "
+     "paddock_certificates (it lists none)"),
+    (_bad(["services", "lb", "lb_config", "https_redirect"], True),
+     "rancher-compose.yml: services.lb.lb_config.https_redirect: there is no https port rule to redirect to"),
     (_bad(RULES + [0, "protocol"], "quic"),
      "rancher-compose.yml: services.lb.lb_config.port_rules[0].protocol: must be one of: http, tcp, https, tls, "
      "sni, udp; got string 'quic'"),

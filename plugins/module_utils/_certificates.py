@@ -1,0 +1,116 @@
+# Copyright: Paddock contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# Note that this module util is **PRIVATE** to the collection.
+"""The inventory's certificate store, ``paddock_certificates``: what Rancher's certificate store
+was. Stacks and catalog entries name a certificate (``lb_config.default_cert`` and ``certs``) and
+the load balancer serves it.
+
+Each entry has a ``name``, the certificate (``cert_file``, a PEM file, or ``cert``, its text,
+for instance from Ansible Vault) with its chain after it, and the private key (``key_file`` or
+``key``). Files are read relative to the inventory's directory. Everything is checked on the
+controller before any host is touched: both parse, the key is the certificate's, and the
+certificate has not expired.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+
+from ansible_collections.paddock.platform.plugins.module_utils._problems import origin
+
+NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+KEYS = ("name", "cert", "cert_file", "key", "key_file")
+
+
+def _read(entry, part, inventory_dir):
+    """(text, problem) of an entry's ``cert`` or ``key``: inline, or from its file."""
+    inline, path = entry.get(part), entry.get(f"{part}_file")
+    if (inline is None) == (path is None):
+        return None, f"needs exactly one of {part} (the PEM text) and {part}_file (a PEM file)"
+    if inline is not None:
+        return (str(inline), None) if isinstance(inline, str) else (None, f"{part}: must be PEM text")
+    if not isinstance(path, str) or not path:
+        return None, f"{part}_file: must be a path"
+    full = os.path.join(inventory_dir or ".", os.path.expanduser(path))
+    try:
+        with open(full, encoding="utf-8") as handle:
+            return handle.read(), None
+    except (OSError, UnicodeDecodeError) as error:
+        return None, f"{part}_file: cannot read {path}: {getattr(error, 'strerror', None) or error}"
+
+
+def _public(key):
+    return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def parse(cert_text, key_text, now=None):
+    """(certificates, key, problem): the chain (leaf first) and the key, or why not."""
+    try:
+        chain = x509.load_pem_x509_certificates(cert_text.encode())
+    except ValueError:
+        return None, None, "cert: not a PEM certificate"
+    try:
+        key = serialization.load_pem_private_key(key_text.encode(), password=None)
+    except TypeError:
+        return None, None, "key: encrypted with a passphrase; give it decrypted (keep it in Ansible Vault)"
+    except (ValueError, UnsupportedAlgorithm):
+        return None, None, "key: not a PEM private key"
+    leaf = chain[0]
+    if _public(leaf.public_key()) != _public(key.public_key()):
+        return None, None, f"key: not the key of the certificate {leaf.subject.rfc4514_string()}"
+    now = now or datetime.datetime.now(datetime.UTC)
+    if leaf.not_valid_after_utc < now:
+        return None, None, (f"cert: {leaf.subject.rfc4514_string()} expired on "
+                            f"{leaf.not_valid_after_utc:%Y-%m-%d %H:%M} UTC")
+    return chain, key, None
+
+
+def errors(certificates, inventory_dir, now=None):
+    """Every problem of ``paddock_certificates``, as ``<file>:<line>: paddock_certificates[i].key: problem``."""
+    if certificates is None:
+        return []
+    if not isinstance(certificates, list):
+        return [f"{origin(certificates, 'inventory')}: paddock_certificates: must be a list, each with a name, "
+                "a certificate and its key"]
+    found, seen = [], {}
+    for index, entry in enumerate(certificates):
+        where = f"{origin(entry, origin(certificates, 'inventory'))}: paddock_certificates[{index}]"
+        if not isinstance(entry, dict):
+            found.append(f"{where}: must be a mapping with name, cert or cert_file, and key or key_file")
+            continue
+        found += [f"{where}.{key}: unknown key (known: {', '.join(KEYS)})" for key in sorted(set(entry) - set(KEYS))]
+        name = entry.get("name")
+        if not isinstance(name, str) or not NAME.match(name):
+            found.append(f"{where}.name: must be lower-case letters, digits, . _ and -, got {name!r}")
+        elif name in seen:
+            found.append(f"{where}.name: {name} is already paddock_certificates[{seen[name]}]")
+        else:
+            seen[name] = index
+        texts = {}
+        for part in ("cert", "key"):
+            texts[part], problem = _read(entry, part, inventory_dir)
+            if problem:
+                found.append(f"{where}: {problem}")
+        if texts["cert"] is not None and texts["key"] is not None:
+            _, _, problem = parse(texts["cert"], texts["key"], now)
+            if problem:
+                found.append(f"{where}.{problem}")
+    return found
+
+
+def bundles(certificates, inventory_dir):
+    """``{name: PEM}``: each certificate, its chain and its key in one file, as HAProxy reads it.
+    Only for an inventory that passed ``errors``."""
+    out = {}
+    for entry in certificates or []:
+        cert, _ = _read(entry, "cert", inventory_dir)
+        key, _ = _read(entry, "key", inventory_dir)
+        out[entry["name"]] = cert.strip() + "\n" + key.strip() + "\n"
+    return out
