@@ -34,25 +34,10 @@ sys.path.insert(0, os.path.join(ROOT, ".collections"))
 from ansible_collections.paddock.platform.plugins.module_utils import _catalog  # noqa: E402
 from ansible_collections.paddock.platform.plugins.module_utils._stack_entries import Reader, check  # noqa: E402
 
-CTX = {"ipvs": False, "lb_image": "paddock/haproxy:2.6", "lb_constraint": "node.labels.paddock.lb==true"}
-
-
-def certificate():
-    """A self-signed certificate, as a user would paste one into a certificate question."""
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "app.example.com")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=30))
-            .sign(key, hashes.SHA256()))
-    return cert.public_bytes(serialization.Encoding.PEM).decode()
+# The certificate a user would have in paddock_certificates, and name in a certificate question.
+CERTIFICATE = "bench-cert"
+CTX = {"ipvs": False, "lb_image": "paddock/haproxy:2.6", "lb_constraint": "node.labels.paddock.lb==true",
+       "certificates": [CERTIFICATE]}
 
 
 def plausible(question):
@@ -70,7 +55,7 @@ def plausible(question):
     if kind == "service":
         return "other/service"
     if kind == "certificate":
-        return certificate()
+        return CERTIFICATE
     if "restart" in about:
         return "always"
     if "port" in about.split() or about.split()[0].endswith("port"):
@@ -128,7 +113,7 @@ def one(checkout, name):
     folder = entry.default_folder()
     version = entry.versions[folder].load() if folder else None
     answers = answers_for(version) if version is not None else {}
-    reader = Reader(checkout, [checkout], launch_answers=answers)
+    reader = Reader(checkout, [checkout], launch_answers=answers, certificates=CTX["certificates"])
     checked = check([], [{"name": name.lower(), "catalog": name}], reader, CTX)
     row = {"entry": name, "folder": folder, "warnings": checked["warnings"]}
     if checked["errors"]:
@@ -154,7 +139,7 @@ def one_stack(root, name):
     directory = os.path.join(root, name)
     entry = {"name": re.sub(r"[^a-z0-9_-]", "-", name.lower()).strip("-"), "path": directory,
              "variables": stack_variables(directory)}
-    checked = check([entry], [], Reader(root, []), CTX)
+    checked = check([entry], [], Reader(root, [], certificates=CTX["certificates"]), CTX)
     row = {"entry": name, "folder": "-", "warnings": checked["warnings"]}
     if checked["errors"]:
         return {**row, "result": "refused", "message": checked["errors"][0], "errors": checked["errors"]}

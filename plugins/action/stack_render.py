@@ -37,7 +37,7 @@ class ActionModule(ActionBase):
         launch_answers, problem = self._launch_answers() if launch else (None, None)
         if problem:
             raise AnsibleActionFail(f"-e answers: {problem}")
-        reader = Reader(base_dir, catalogs, self._load_answers, launch_answers)
+        reader = Reader(base_dir, catalogs, self._load_answers, launch_answers, args.get("certificates"))
         ctx = {key: args[key] for key in CONTEXT_KEYS if args.get(key) is not None}
         checked = check(args.get("stacks") or [], launch, reader, ctx, only, only_state)
         errors = checked["errors"]

@@ -5,7 +5,7 @@ its name beside this one."""
 
 from __future__ import annotations
 
-from ansible_collections.paddock.platform.plugins.module_utils._certificates import bundles
+from ansible_collections.paddock.platform.plugins.module_utils._certificates import bundles, file_name
 from ansible_collections.paddock.platform.plugins.module_utils._images import errors, plan, stack_images
 from ansible_collections.paddock.platform.plugins.module_utils._stack import LB_CERT_DIR
 
@@ -27,10 +27,10 @@ def stack_lb_files(lbs, run_script, certificates=None):
         files[f"{lb['dir']}/haproxy.cfg"] = {"content": f"{lb['config']}\n", "mode": "0644"}
         names = lb.get("certs") or []
         for name in names:
-            files[f"{lb['dir']}/certs/{name}.pem"] = {"content": (certificates or {})[name], "mode": "0600",
-                                                      "secret": True}
+            files[f"{lb['dir']}/certs/{file_name(name)}"] = {"content": (certificates or {})[name], "mode": "0600",
+                                                             "secret": True}
         if names:
-            listed = "".join(f"{LB_CERT_DIR}/{name}.pem\n" for name in names)
+            listed = "".join(f"{LB_CERT_DIR}/{file_name(name)}\n" for name in names)
             files[f"{lb['dir']}/certs/crt-list"] = {"content": listed, "mode": "0644"}
     return files
 

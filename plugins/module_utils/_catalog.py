@@ -22,8 +22,6 @@ warning, as Rancher did.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import copy
 import difflib
 import os
@@ -48,7 +46,7 @@ QUESTION_KEYS = ("variable", "label", "description", "type", "required", "defaul
 TEXT_TYPES = ("string", "password", "multiline", "service", "certificate", "enum")
 VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SERVICE = re.compile(r"^([a-z0-9][a-z0-9_-]*/)?[A-Za-z0-9][A-Za-z0-9_.-]*$")
-PEM = re.compile(r"-----BEGIN CERTIFICATE-----\s*([A-Za-z0-9+/=\s]+?)\s*-----END CERTIFICATE-----")
+CERTIFICATE_NAME = re.compile(r"^[^\s\x00-\x1f\x7f]([^\x00-\x1f\x7f]{0,126}[^\s\x00-\x1f\x7f])?$")
 TEMPLATE = re.compile(r"\$(?:(\$)|\{([^}]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
 COMPOSE_NAMES = ("docker-compose.yml", "docker-compose.yaml", "docker-compose.yml.tpl", "docker-compose.yaml.tpl")
 RANCHER_NAMES = ("rancher-compose.yml", "rancher-compose.yaml", "rancher-compose.yml.tpl", "rancher-compose.yaml.tpl")
@@ -291,14 +289,9 @@ def check_value(question, value):
             problems.append(f"must be one of {', '.join(options)}{shown}")
     if kind == "service" and text and not SERVICE.match(text):
         problems.append(f"must name a service as STACK/SERVICE, or SERVICE in this stack{shown}")
-    if kind == "certificate" and text:
-        match = PEM.search(text)
-        try:
-            ok = bool(match) and bool(base64.b64decode("".join(match.group(1).split()), validate=True))
-        except (binascii.Error, ValueError):
-            ok = False
-        if not ok:
-            problems.append("must be a PEM certificate (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)")
+    # As Rancher's certificate store: the answer names a certificate (of paddock_certificates).
+    if kind == "certificate" and text and (not CERTIFICATE_NAME.match(text) or "-----BEGIN" in text):
+        problems.append(f"must name a certificate of the inventory's paddock_certificates{shown}")
     if kind in ("string", "password") and "\n" in text:
         problems.append("must be one line (a multiline question takes several)")
     if _is_int(question.get("min_length")) and len(text) < int(question["min_length"]):
@@ -376,14 +369,15 @@ def question_errors(version):
     return errors
 
 
-def check_answers(version, answers, source):
+def check_answers(version, answers, source, certificates=None):
     """(values, typed, secrets, errors): the answers checked against the version's questions.
 
     ``source`` names where the answers were written: a string, or a function of the variable
     (``None`` for the answers as a whole) that names its file and line.
     ``values`` are the strings substituted for each variable, ``typed`` the int and boolean
     values as such, ``secrets`` the values of password questions; each error reads
-    ``SOURCE: variable: problem``."""
+    ``SOURCE: variable: problem``. ``certificates``, when given, are the inventory's certificate
+    names, one of which a certificate answer must be."""
     def at(variable):
         return source(variable) if callable(source) else source
 
@@ -420,6 +414,9 @@ def check_answers(version, answers, source):
         if answered and "{{" in str(value):
             problems.append("has '{{', which Swarm reads as its own template in environment values and "
                             "host names; an answer is data, never a template")
+        if kind == "certificate" and not problems and certificates is not None and checked not in certificates:
+            problems.append(f"certificate '{checked}' is not in the inventory's paddock_certificates "
+                            + (f"(it has: {', '.join(sorted(certificates))})" if certificates else "(it lists none)"))
         errors += [f"{at(variable)}: {variable}: {p}" for p in problems]
         if problems:
             continue
@@ -497,7 +494,7 @@ def _services_at(document):
     return []
 
 
-def prepare(entry, wanted_version, answers, answers_source, stack_name):
+def prepare(entry, wanted_version, answers, answers_source, stack_name, certificates=None):
     """Everything needed to deploy one entry as a stack, or the errors that stop it.
 
     Returns a dict: errors, warnings, folder, version, compose, rancher, compose_file,
@@ -514,7 +511,7 @@ def prepare(entry, wanted_version, answers, answers_source, stack_name):
     out["warnings"] += version.warnings
     if out["errors"]:
         return out
-    values, typed, secrets, errors = check_answers(version, answers, answers_source)
+    values, typed, secrets, errors = check_answers(version, answers, answers_source, certificates)
     out["secrets"] = secrets
     out["passwords"] = {q["variable"]: values[q["variable"]] for q in version.questions
                         if isinstance(q, dict) and q.get("type") == "password" and values.get(q.get("variable"))}

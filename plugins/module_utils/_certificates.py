@@ -16,6 +16,7 @@ certificate has not expired.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import os
 import re
 
@@ -25,7 +26,9 @@ from cryptography.hazmat.primitives import serialization
 
 from ansible_collections.paddock.platform.plugins.module_utils._problems import origin
 
-NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+# As Rancher's store named them (an exported stack says default_cert: '*.example.org'): any
+# printable text. On a load balancer's host the file is named by a digest of the name.
+NAME = re.compile(r"^[^\s\x00-\x1f\x7f]([^\x00-\x1f\x7f]{0,126}[^\s\x00-\x1f\x7f])?$")
 KEYS = ("name", "cert", "cert_file", "key", "key_file")
 
 
@@ -88,7 +91,7 @@ def errors(certificates, inventory_dir, now=None):
         found += [f"{where}.{key}: unknown key (known: {', '.join(KEYS)})" for key in sorted(set(entry) - set(KEYS))]
         name = entry.get("name")
         if not isinstance(name, str) or not NAME.match(name):
-            found.append(f"{where}.name: must be lower-case letters, digits, . _ and -, got {name!r}")
+            found.append(f"{where}.name: must be printable text of 1 to 128 characters, got {name!r}")
         elif name in seen:
             found.append(f"{where}.name: {name} is already paddock_certificates[{seen[name]}]")
         else:
@@ -103,6 +106,11 @@ def errors(certificates, inventory_dir, now=None):
             if problem:
                 found.append(f"{where}.{problem}")
     return found
+
+
+def file_name(name):
+    """The file a certificate is written to on a load balancer's host: safe whatever its name."""
+    return hashlib.sha256(name.encode()).hexdigest()[:20] + ".pem"
 
 
 def bundles(certificates, inventory_dir):

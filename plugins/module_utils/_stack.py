@@ -660,6 +660,12 @@ HAPROXY_HEAD = [
 ]
 
 
+# Added to global where a load balancer terminates TLS; without one its configuration stays as it was.
+HAPROXY_TLS_GLOBAL = [f"    ssl-default-bind-ciphers {TLS_CIPHERS}",
+                      f"    ssl-default-bind-ciphersuites {TLS_CIPHERSUITES}",
+                      "    ssl-default-bind-options ssl-min-ver TLSv1.2"]
+
+
 def haproxy_config(stack, name, rules, rancher, health, ctx):
     """Render the load balancer's haproxy.cfg: the fixed part, a frontend per source port, a
     backend per routed host name and path (with every service it balances over), custom lines."""
@@ -667,9 +673,8 @@ def haproxy_config(stack, name, rules, rancher, health, ctx):
     lines = [f"# Paddock load balancer {stack.name}/{name}: rendered from the stack's rancher-compose.yml; "
              "do not edit.", *HAPROXY_HEAD]
     if any(rule["protocol"] in TLS_PROTOCOLS for rule in rules):
-        lines[lines.index("    hard-stop-after 60s")+1:lines.index("    hard-stop-after 60s")+1] = [
-            f"    ssl-default-bind-ciphers {TLS_CIPHERS}", f"    ssl-default-bind-ciphersuites {TLS_CIPHERSUITES}",
-            "    ssl-default-bind-options ssl-min-ver TLSv1.2"]
+        end_of_global = lines.index("resolvers swarm") - 1  # the blank line that ends global
+        lines[end_of_global:end_of_global] = HAPROXY_TLS_GLOBAL
     https_ports = sorted({rule["source_port"] for rule in rules if rule["protocol"] == "https"})
     backends = _frontends(rules, lines, https_ports[0] if lb.get("https_redirect") and https_ports else None)
     lines += _backends(stack, name, backends, lb, health, ctx)

@@ -54,8 +54,9 @@ class Reader:
     (the action reads it through Ansible's loader, so a vault-encrypted file works);
     ``launch_answers`` are the answers given with ``-e`` to playbooks/catalog.yml, as data."""
 
-    def __init__(self, base_dir, catalogs, load_answers=None, launch_answers=None):
+    def __init__(self, base_dir, catalogs, load_answers=None, launch_answers=None, certificates=None):
         self.base_dir = base_dir
+        self.certificates = certificates
         self.catalogs = _catalog.search_path(catalogs, base_dir)
         self.load_answers = load_answers or (lambda path: load_yaml(path, os.path.relpath(path)))
         self.launch_answers = launch_answers
@@ -159,7 +160,7 @@ class Reader:
         answers, source, answer_problems = self._answers(at, entry, launched)
         if answer_problems:
             return None, problems + answer_problems
-        prepared = _catalog.prepare(app, entry.get("version"), answers, source, entry["name"])
+        prepared = _catalog.prepare(app, entry.get("version"), answers, source, entry["name"], self.certificates)
         self.warnings += [f"stack {entry['name']}: {warning}" for warning in prepared["warnings"]]
         problems += [f"stack {entry['name']}: {e}" for e in prepared["errors"]]
         if problems:

@@ -3,7 +3,6 @@
 import json
 import os
 import subprocess
-import textwrap
 
 import pytest
 import yaml
@@ -14,12 +13,6 @@ from ansible_collections.paddock.platform.plugins.module_utils._stack import ren
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CATALOG = os.path.join(ROOT, "catalog")
-CERT = textwrap.dedent("""\
-    -----BEGIN CERTIFICATE-----
-    MIIBszCCAVmgAwIBAgIUQ0FUQUxPR1RFU1RDRVJUSUZJQ0FURTAKBggqhkjOPQQD
-    AjAPMQ0wCwYDVQQDDAR0ZXN0MB4XDTI2MDEwMTAwMDAwMFoXDTM2MDEwMTAwMDAw
-    -----END CERTIFICATE-----
-    """)
 
 # An entry with one question of every type and every constraint Rancher 1.x knew.
 KITCHEN_COMPOSE = """
@@ -113,8 +106,9 @@ BAD_ANSWERS = [
     ({"backend": "web/api/extra"},
      ["answers.yml: backend: must name a service as STACK/SERVICE, or SERVICE in this stack, got 'web/api/extra'"]),
     ({"motd": "x" * 41}, ["answers.yml: motd: must be at most 40 characters long, got 41"]),
-    ({"tls_cert": "not a certificate"},
-     ["answers.yml: tls_cert: must be a PEM certificate (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)"]),
+    ({"tls_cert": "-----BEGIN CERTIFICATE-----"},
+     ["answers.yml: tls_cert: must name a certificate of the inventory's paddock_certificates, got "
+      "'-----BEGIN CERTIFICATE-----'"]),
     ({"admin_pasword": "x"}, ["answers.yml: admin_pasword: not a question of {dir} (did you mean 'admin_password'?)"]),
     ({"port": "80", "mode": "turbo", "debug": "maybe"},
      ["answers.yml: port: must be at least 1024, got 80", "answers.yml: mode: must be one of fast, safe, got 'turbo'",
@@ -130,6 +124,13 @@ def test_a_bad_answer_is_refused_with_its_variable_and_nothing_is_rendered(kitch
     assert "compose" not in out
 
 
+def test_a_certificate_answer_names_one_of_the_inventorys_certificates(kitchen):
+    """As a certificate question of Rancher's offered the certificates of its store, by name."""
+    assert _catalog.prepare(kitchen, None, {**GOOD, "tls_cert": "www"}, "answers.yml", "shop", ["www"])["errors"] == []
+    assert _catalog.prepare(kitchen, None, {**GOOD, "tls_cert": "api"}, "answers.yml", "shop", ["www"])["errors"] == [
+        "answers.yml: tls_cert: certificate 'api' is not in the inventory's paddock_certificates (it has: www)"]
+
+
 def test_a_password_is_never_quoted_in_an_error(kitchen):
     out = prepare(kitchen, {**GOOD, "admin_password": "bad pass word"})
     assert out["errors"] == ["answers.yml: admin_password: has 1 character(s) from invalid_chars [ ']"]
@@ -137,7 +138,7 @@ def test_a_password_is_never_quoted_in_an_error(kitchen):
 
 
 def test_answers_and_defaults_fill_the_templates_with_their_types(kitchen):
-    out = prepare(kitchen, {**GOOD, "port": "9000", "debug": True, "backend": "db/mysql", "tls_cert": CERT,
+    out = prepare(kitchen, {**GOOD, "port": "9000", "debug": True, "backend": "db/mysql", "tls_cert": "www",
                             "motd": "hello\nworld"})
     assert out["errors"] == []
     app = out["compose"]["services"]["app"]

@@ -16,7 +16,7 @@ from cryptography.x509.oid import NameOID
 from test_stack import COMPOSE, CTX, RANCHER, walkthrough
 
 from ansible_collections.paddock.platform.plugins.filter.stack import stack_lb_files
-from ansible_collections.paddock.platform.plugins.module_utils._certificates import bundles, errors
+from ansible_collections.paddock.platform.plugins.module_utils._certificates import bundles, errors, file_name
 from ansible_collections.paddock.platform.plugins.module_utils._stack import LB_CERT_DIR
 
 NOW = datetime.datetime(2026, 11, 29, tzinfo=datetime.UTC)
@@ -52,10 +52,11 @@ def test_a_certificate_given_as_files_or_as_text_is_accepted_and_bundled_with_it
     (tmp_path / "www.pem").write_text(cert)
     (tmp_path / "www.key").write_text(key)
     store = [{"name": "www", "cert_file": "www.pem", "key_file": "www.key"},
-             {"name": "inline", "cert": cert, "key": key}]
+             {"name": "*.example.test", "cert": cert, "key": key}]  # a name as Rancher's store took it
     assert errors(store, str(tmp_path), NOW) == []
     assert bundles(store, str(tmp_path)) == {"www": cert.strip() + "\n" + key.strip() + "\n",
-                                             "inline": cert.strip() + "\n" + key.strip() + "\n"}
+                                             "*.example.test": cert.strip() + "\n" + key.strip() + "\n"}
+    assert file_name("*.example.test").endswith(".pem") and "*" not in file_name("*.example.test")
 
 
 def test_each_bad_certificate_is_refused_with_its_place_and_reason(tmp_path, pair, other):
@@ -67,7 +68,7 @@ def test_each_bad_certificate_is_refused_with_its_place_and_reason(tmp_path, pai
     store = [
         {"name": "www", "cert": cert, "key": key},
         {"name": "www", "cert": cert, "key": key},
-        {"name": "Bad Name", "cert": cert, "key": key},
+        {"name": " www", "cert": cert, "key": key},
         {"name": "both", "cert": cert, "cert_file": "x.pem", "key": key},
         {"name": "nokey", "cert": cert},
         {"name": "gone", "cert_file": "missing.pem", "key": key},
@@ -80,7 +81,7 @@ def test_each_bad_certificate_is_refused_with_its_place_and_reason(tmp_path, pai
     ]
     assert errors(store, str(tmp_path), NOW) == [
         "inventory: paddock_certificates[1].name: www is already paddock_certificates[0]",
-        "inventory: paddock_certificates[2].name: must be lower-case letters, digits, . _ and -, got 'Bad Name'",
+        "inventory: paddock_certificates[2].name: must be printable text of 1 to 128 characters, got ' www'",
         "inventory: paddock_certificates[3]: needs exactly one of cert (the PEM text) and cert_file (a PEM file)",
         "inventory: paddock_certificates[4]: needs exactly one of key (the PEM text) and key_file (a PEM file)",
         "inventory: paddock_certificates[5]: cert_file: cannot read missing.pem: No such file or directory",
@@ -137,8 +138,9 @@ def test_haproxy_itself_accepts_the_rendered_configuration_with_the_real_certifi
     store = [{"name": "www", "cert": pair[0], "key": pair[1]}, {"name": "api", "cert": other[0], "key": other[1]}]
     files = stack_lb_files(stack.lbs, "#!/bin/sh\n", bundles(store, str(tmp_path)))
     lb_dir = stack.lbs[0]["dir"]
-    assert files[f"{lb_dir}/certs/crt-list"]["content"] == f"{LB_CERT_DIR}/www.pem\n{LB_CERT_DIR}/api.pem\n"
-    assert files[f"{lb_dir}/certs/www.pem"] == {"content": pair[0].strip() + "\n" + pair[1].strip() + "\n",
+    assert files[f"{lb_dir}/certs/crt-list"]["content"] == (f"{LB_CERT_DIR}/{file_name('www')}\n"
+                                                           f"{LB_CERT_DIR}/{file_name('api')}\n")
+    assert files[f"{lb_dir}/certs/{file_name('www')}"] == {"content": pair[0].strip() + "\n" + pair[1].strip() + "\n",
                                                  "mode": "0600", "secret": True}
     for path, entry in files.items():
         target = tmp_path / path.replace(lb_dir, "lb").lstrip("/")
