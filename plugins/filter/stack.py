@@ -8,6 +8,7 @@ from __future__ import annotations
 from ansible_collections.paddock.platform.plugins.module_utils._certificates import bundles, file_name
 from ansible_collections.paddock.platform.plugins.module_utils._images import errors, plan, stack_images
 from ansible_collections.paddock.platform.plugins.module_utils._stack import LB_CERT_DIR
+from ansible_collections.paddock.platform.plugins.module_utils._vips import entries as lb_vip_entries
 
 
 def stack_image_map(images, registry):
@@ -44,4 +45,5 @@ class FilterModule:
     def filters(self):
         return {"stack_image_map": stack_image_map, "stack_images": stack_images, "images_plan": plan,
                 "images_errors": errors,
-                "stack_lb_files": stack_lb_files, "certificate_bundles": certificate_bundles}
+                "stack_lb_files": stack_lb_files, "certificate_bundles": certificate_bundles,
+                "lb_vip_entries": lb_vip_entries}

@@ -25,7 +25,14 @@ import os
 import yaml
 from ansible.module_utils.parsing.convert_bool import BOOLEANS, boolean
 
-from ansible_collections.paddock.platform.plugins.module_utils import _access, _certificates, _images, _network, _swarm
+from ansible_collections.paddock.platform.plugins.module_utils import (
+    _access,
+    _certificates,
+    _images,
+    _network,
+    _swarm,
+    _vips,
+)
 from ansible_collections.paddock.platform.plugins.module_utils._problems import describe, origin
 
 # The texts Ansible takes as a boolean (its BOOLEANS, as strings): yes, no, on, off, 1, 0...
@@ -152,4 +159,9 @@ def check(names, hostvars, groups, inventory_dir, specs):
     errors += _access.admin_networks_errors(first.get("paddock_admin_networks"))
     errors += _images.errors(first.get("paddock_images") or [], inventory_dir)
     errors += _certificates.errors(first.get("paddock_certificates"), inventory_dir)
+    addresses = {}
+    for host in hosts:
+        addresses.setdefault(host["addr"], host["name"])
+        addresses.setdefault(str(hostvars[host["name"]].get("ansible_host", "")), host["name"])
+    errors += _vips.errors(first.get("paddock_lb_vips"), groups, addresses, lb_group)
     return errors

@@ -26,3 +26,4 @@ def test_each_roles_packages_are_the_ones_provision_installs_with_the_engine():
     assert apt_names("managed_network", "main.yml") == ["{{ managed_network_packages }}"]
     assert apt_names("agent", "converge.yml") == packages["agent"]
     assert apt_names("registry", "converge.yml") == packages["registry"]
+    assert apt_names("lb_vip", "main.yml") == packages["lb_vip"]
