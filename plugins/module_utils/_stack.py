@@ -503,15 +503,73 @@ def _sanitise(text):
     return re.sub(r"[^A-Za-z0-9]", "_", text)
 
 
+_SELECTOR_TERM = re.compile(r"^\s*(?:(?P<not>!)?(?P<exists>[\w./-]+)"
+                            r"|(?P<key>[\w./-]+)\s*(?P<op>!=|==|=)\s*(?P<value>[^,()\s]*)"
+                            r"|(?P<set_key>[\w./-]+)\s+(?P<set_op>in|notin)\s*\((?P<values>[^()]*)\))\s*$")
+
+
+def _selector_matches(selector, labels):
+    """Whether ``labels`` satisfy Rancher's label selector, or (None, problem) for one it cannot read.
+    Terms are comma-separated and all must hold: ``key``, ``!key``, ``key=value``, ``key!=value``,
+    ``key in (a, b)``, ``key notin (a, b)``."""
+    terms = re.split(r",(?![^()]*\))", selector)
+    for term in terms:
+        match = _SELECTOR_TERM.match(term)
+        if not match:
+            return None, f"cannot read the term {term.strip()!r} (key, !key, key=value, key!=value, " \
+                         "key in (a, b), key notin (a, b))"
+        if match["exists"]:
+            holds = (match["exists"] in labels) != bool(match["not"])
+        elif match["key"]:
+            holds = (labels.get(match["key"]) == match["value"]) == (match["op"] != "!=")
+        else:
+            values = {v.strip() for v in match["values"].split(",") if v.strip()}
+            holds = (labels.get(match["set_key"]) in values) == (match["set_op"] == "in")
+        if not holds:
+            return False, None
+    return True, None
+
+
+def _expand_selectors(stack, name, port_rules, where):
+    """(index, rule) for each port rule; a ``selector`` rule becomes one rule for each service of
+    the stack whose labels it selects, as Rancher targeted them. A ``container`` rule is refused."""
+    for index, rule in enumerate(port_rules):
+        at = where + [index]
+        if not isinstance(rule, dict) or "service" in rule:
+            yield index, rule
+            continue
+        if "container" in rule:
+            stack.error(stack.rancher_file, at + ["container"], "a rule that targets a container is not supported: "
+                        "Swarm gives a task no fixed name; target the container's service instead")
+            continue
+        if "selector" not in rule:
+            yield index, rule
+            continue
+        selected = []
+        for service, source in stack.services.items():
+            if service == name or not isinstance(source, dict):
+                continue
+            matched, problem = _selector_matches(str(rule["selector"]), _as_map(source.get("labels")))
+            if problem:
+                stack.error(stack.rancher_file, at + ["selector"], problem)
+                break
+            if matched:
+                selected.append(service)
+        else:
+            if not selected:
+                stack.error(stack.rancher_file, at + ["selector"],
+                            f"selects no service of stack '{stack.name}' (Paddock matches the labels of the load "
+                            "balancer's own stack's services)")
+            for service in selected:
+                yield index, {**{k: v for k, v in rule.items() if k != "selector"}, "service": service}
+
+
 def _lb_rules(stack, name, rancher, known_targets, ctx):
     """Check an LB's port rules; return them sorted, each with its DNS name and backend name."""
     where = ["services", name, "lb_config", "port_rules"]
     rules, seen, modes = [], {}, {}
-    for index, rule in enumerate((rancher.get("lb_config") or {}).get("port_rules") or []):
+    for index, rule in _expand_selectors(stack, name, (rancher.get("lb_config") or {}).get("port_rules") or [], where):
         at = where + [index]
-        if "selector" in rule and "service" not in rule:
-            stack.warn(stack.rancher_file, at + ["selector"], "selector rules are not supported; rule skipped")
-            continue
         for key in ("source_port", "target_port", "service"):
             if key not in rule:
                 stack.error(stack.rancher_file, at, f"missing required key '{key}'")

@@ -293,3 +293,46 @@ def test_a_key_rancher_did_not_know_in_rancher_compose_is_ignored_with_a_warning
     assert stack.warnings == ["rancher-compose.yml: services.apacz.scael: unknown key (did you mean 'scale'?); "
                               "ignored, as Rancher ignored it"]
     assert stack.compose["services"]["apacz"]["deploy"]["replicas"] == 4
+
+
+SELECTED = yaml.safe_load("""
+version: '2'
+services:
+  web1: {image: 'apacz:1', labels: {tier: web, zone: a}}
+  web2: {image: 'apacz:1', labels: [tier=web, zone=b]}
+  db: {image: 'redis:7', labels: {tier: db}}
+  lb:
+    image: rancher/lb-service-haproxy:v0.7.15
+    ports: ["80:80/tcp"]
+""")
+
+
+def selector_stack(rule):
+    rancher = {"version": "2", "services": {"lb": {"lb_config": {"port_rules": [rule]}}}}
+    return walkthrough(copy.deepcopy(SELECTED), rancher)
+
+
+def test_a_selector_rule_targets_every_service_whose_labels_it_selects_in_one_backend():
+    stack = selector_stack({"source_port": 80, "target_port": 80, "selector": "tier=web, zone in (a, b)"})
+    assert stack.errors == []
+    config = stack.lbs[0]["config"]
+    servers = sorted(line.split()[3] for line in config.splitlines() if "server-template" in line)
+    assert servers == ["tasks.web_web1:80", "tasks.web_web2:80"]
+    assert config.count("\nbackend ") == 1
+    assert selector_stack({"source_port": 80, "target_port": 80, "selector": "tier!=web"}).lbs[0]["config"].count(
+        "tasks.web_db:80") == 1
+
+
+@pytest.mark.parametrize(("rule", "expected"), [
+    ({"source_port": 80, "target_port": 80, "selector": "tier=cache"},
+     "rancher-compose.yml: services.lb.lb_config.port_rules[0].selector: selects no service of stack 'web' (Paddock "
+     "matches the labels of the load balancer's own stack's services)"),
+    ({"source_port": 80, "target_port": 80, "selector": "tier ~ web"},
+     "rancher-compose.yml: services.lb.lb_config.port_rules[0].selector: cannot read the term 'tier ~ web' (key, "
+     "!key, key=value, key!=value, key in (a, b), key notin (a, b))"),
+    ({"source_port": 80, "target_port": 80, "container": "web1-1"},
+     "rancher-compose.yml: services.lb.lb_config.port_rules[0].container: a rule that targets a container is not "
+     "supported: Swarm gives a task no fixed name; target the container's service instead"),
+])
+def test_a_rule_paddock_cannot_target_is_refused_with_the_reason(rule, expected):
+    assert selector_stack(rule).errors == [expected]
