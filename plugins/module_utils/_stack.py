@@ -530,9 +530,15 @@ def _selector_matches(selector, labels):
     return True, None
 
 
-def _expand_selectors(stack, name, port_rules, where):
-    """(index, rule) for each port rule; a ``selector`` rule becomes one rule for each service of
-    the stack whose labels it selects, as Rancher targeted them. A ``container`` rule is refused."""
+def _expand_selectors(stack, name, port_rules, where, ctx):
+    """(index, rule) for each port rule; a ``selector`` rule becomes one rule for each service whose
+    labels it selects, in this stack or another the inventory deploys (ctx ``service_labels``:
+    stack -> service -> labels), as Rancher searched its environment. A ``container`` rule is refused."""
+    candidates = [(service, source.get("labels")) for service, source in stack.services.items()
+                  if service != name and isinstance(source, dict)]
+    for other, services in sorted((ctx.get("service_labels") or {}).items()):
+        if other != stack.name:
+            candidates += [(f"{other}/{service}", labels) for service, labels in sorted(services.items())]
     for index, rule in enumerate(port_rules):
         at = where + [index]
         if not isinstance(rule, dict) or "service" in rule:
@@ -546,10 +552,8 @@ def _expand_selectors(stack, name, port_rules, where):
             yield index, rule
             continue
         selected = []
-        for service, source in stack.services.items():
-            if service == name or not isinstance(source, dict):
-                continue
-            matched, problem = _selector_matches(str(rule["selector"]), _as_map(source.get("labels")))
+        for service, labels in candidates:
+            matched, problem = _selector_matches(str(rule["selector"]), _as_map(labels))
             if problem:
                 stack.error(stack.rancher_file, at + ["selector"], problem)
                 break
@@ -558,8 +562,7 @@ def _expand_selectors(stack, name, port_rules, where):
         else:
             if not selected:
                 stack.error(stack.rancher_file, at + ["selector"],
-                            f"selects no service of stack '{stack.name}' (Paddock matches the labels of the load "
-                            "balancer's own stack's services)")
+                            f"selects no service of stack '{stack.name}' or of the other stacks the inventory deploys")
             for service in selected:
                 yield index, {**{k: v for k, v in rule.items() if k != "selector"}, "service": service}
 
@@ -568,7 +571,8 @@ def _lb_rules(stack, name, rancher, known_targets, ctx):
     """Check an LB's port rules; return them sorted, each with its DNS name and backend name."""
     where = ["services", name, "lb_config", "port_rules"]
     rules, seen, modes = [], {}, {}
-    for index, rule in _expand_selectors(stack, name, (rancher.get("lb_config") or {}).get("port_rules") or [], where):
+    for index, rule in _expand_selectors(stack, name, (rancher.get("lb_config") or {}).get("port_rules") or [], where,
+                                         ctx):
         at = where + [index]
         for key in ("source_port", "target_port", "service"):
             if key not in rule:
@@ -1224,7 +1228,7 @@ def render_all(documents, ctx):
     ``documents`` is a list of dicts: name, compose, rancher, compose_file, rancher_file, state
     and, for a catalog app, labels.
     Returns the rendered Stack objects, in order."""
-    known, health = {}, {}
+    known, health, labels = {}, {}, {}
     for doc in documents:
         compose, _prefix = _normalise(doc.get("compose"))
         services = (compose or {}).get("services") if isinstance(compose, dict) else None
@@ -1233,12 +1237,14 @@ def render_all(documents, ctx):
         if isinstance(services, dict):
             known[doc["name"]] = [s for s, v in services.items() if isinstance(v, dict)
                                   and not _is_lb(v, rservices.get(s) if isinstance(rservices.get(s), dict) else {})]
+            labels[doc["name"]] = {s: services[s].get("labels") for s in known[doc["name"]]}
             for svc, conf in rservices.items():
                 if isinstance(conf, dict) and isinstance(conf.get("health_check"), dict):
                     health[(doc["name"], svc)] = conf["health_check"]
     rendered, names, ports = [], {}, {}
     for doc in documents:
-        stack = render(doc["name"], doc.get("compose"), doc.get("rancher"), {**ctx, "health": health},
+        stack = render(doc["name"], doc.get("compose"), doc.get("rancher"),
+                       {**ctx, "health": health, "service_labels": labels},
                        doc.get("compose_file", "docker-compose.yml"), doc.get("rancher_file", "rancher-compose.yml"),
                        known_targets=known, service_labels=doc.get("labels"), passwords=doc.get("passwords"))
         if doc["name"] in names:

@@ -325,8 +325,8 @@ def test_a_selector_rule_targets_every_service_whose_labels_it_selects_in_one_ba
 
 @pytest.mark.parametrize(("rule", "expected"), [
     ({"source_port": 80, "target_port": 80, "selector": "tier=cache"},
-     "rancher-compose.yml: services.lb.lb_config.port_rules[0].selector: selects no service of stack 'web' (Paddock "
-     "matches the labels of the load balancer's own stack's services)"),
+     "rancher-compose.yml: services.lb.lb_config.port_rules[0].selector: selects no service of stack 'web' or of "
+     "the other stacks the inventory deploys"),
     ({"source_port": 80, "target_port": 80, "selector": "tier ~ web"},
      "rancher-compose.yml: services.lb.lb_config.port_rules[0].selector: cannot read the term 'tier ~ web' (key, "
      "!key, key=value, key!=value, key in (a, b), key notin (a, b))"),
@@ -336,3 +336,16 @@ def test_a_selector_rule_targets_every_service_whose_labels_it_selects_in_one_ba
 ])
 def test_a_rule_paddock_cannot_target_is_refused_with_the_reason(rule, expected):
     assert selector_stack(rule).errors == [expected]
+
+
+def test_a_selector_reaches_the_services_of_another_stack_the_inventory_deploys():
+    app = {"name": "app",
+           "compose": {"version": "2", "services": {"api": {"image": "apacz:1", "labels": {"public": "yes"}}}}}
+    front = {"name": "front", "compose": {"version": "2", "services": {"lb": {
+                 "image": "rancher/lb-service-haproxy:v0.7.15", "ports": ["80:80/tcp"]}}},
+             "rancher": {"version": "2", "services": {"lb": {"lb_config": {"port_rules": [
+                 {"source_port": 80, "target_port": 8080, "selector": "public=yes"}]}}}}}
+    _app, lb = render_all([app, front], CTX)
+    assert lb.errors == []
+    assert "server-template api-8080- 64 tasks.app_api:8080" in lb.lbs[0]["config"]
+    assert "app_default" in lb.compose["services"]["lb"]["networks"]
