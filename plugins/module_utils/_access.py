@@ -14,7 +14,7 @@ import os
 import re
 
 from ansible_collections.paddock.platform.plugins.module_utils._cloud_config_schema import ssh_key_problem
-from ansible_collections.paddock.platform.plugins.module_utils._problems import origin
+from ansible_collections.paddock.platform.plugins.module_utils._problems import listed_mappings, origin
 
 ROLES = ("admin", "member", "read-only")
 NAME = re.compile(r"^[a-z][a-z0-9._-]{0,63}$")
@@ -25,16 +25,9 @@ def users_errors(users):
     """Every problem of the inventory's paddock_users, as ``<file>:<line>: paddock_users[i].key: problem``."""
     if users is None:
         return []
-    if not isinstance(users, list):
-        return [f"{origin(users, 'inventory')}: paddock_users: must be a list of users, each with a name and a role"]
     errors, seen = [], {}
-    for index, user in enumerate(users):
-        where = f"{origin(user, origin(users, 'inventory'))}: paddock_users[{index}]"
-        if not isinstance(user, dict):
-            errors.append(f"{where}: must be a mapping with a name and a role")
-            continue
-        errors += [f"{where}.{key}: unknown key (known: name, role, ssh_authorized_keys)"
-                   for key in sorted(set(user) - KEYS)]
+    for index, where, user in listed_mappings(users, "paddock_users", "a list of users, each with a name and a role",
+                                              "a mapping with a name and a role", sorted(KEYS), errors):
         name = user.get("name")
         if not isinstance(name, str) or not NAME.match(name):
             errors.append(f"{where}.name: must be a lower-case user name (letters, digits, . _ -), got {name!r}")

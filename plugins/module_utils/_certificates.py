@@ -24,7 +24,7 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
-from ansible_collections.paddock.platform.plugins.module_utils._problems import origin
+from ansible_collections.paddock.platform.plugins.module_utils._problems import listed_mappings
 
 # As Rancher's store named them (an exported stack says default_cert: '*.example.org'): any
 # printable text. On a load balancer's host the file is named by a digest of the name.
@@ -79,16 +79,10 @@ def errors(certificates, inventory_dir, now=None):
     """Every problem of ``paddock_certificates``, as ``<file>:<line>: paddock_certificates[i].key: problem``."""
     if certificates is None:
         return []
-    if not isinstance(certificates, list):
-        return [f"{origin(certificates, 'inventory')}: paddock_certificates: must be a list, each with a name, "
-                "a certificate and its key"]
     found, seen = [], {}
-    for index, entry in enumerate(certificates):
-        where = f"{origin(entry, origin(certificates, 'inventory'))}: paddock_certificates[{index}]"
-        if not isinstance(entry, dict):
-            found.append(f"{where}: must be a mapping with name, cert or cert_file, and key or key_file")
-            continue
-        found += [f"{where}.{key}: unknown key (known: {', '.join(KEYS)})" for key in sorted(set(entry) - set(KEYS))]
+    for index, where, entry in listed_mappings(
+            certificates, "paddock_certificates", "a list, each with a name, a certificate and its key",
+            "a mapping with name, cert or cert_file, and key or key_file", KEYS, found):
         name = entry.get("name")
         if not isinstance(name, str) or not NAME.match(name):
             found.append(f"{where}.name: must be printable text of 1 to 128 characters, got {name!r}")

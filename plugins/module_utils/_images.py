@@ -15,7 +15,7 @@ import hashlib
 import json
 import os
 
-from ansible_collections.paddock.platform.plugins.module_utils._problems import origin, shown_path
+from ansible_collections.paddock.platform.plugins.module_utils._problems import listed_mappings, shown_path
 
 KEYS = {"name", "tag", "build", "args", "on_demand"}
 
@@ -42,16 +42,9 @@ def errors(images, base_dir, variable="paddock_images"):
     """Every problem of the images list, as ``<file>:<line>: paddock_images[i].key: problem``."""
     if images is None:
         return []
-    if not isinstance(images, list):
-        return [f"{origin(images, 'inventory')}: {variable}: must be a list of images (name, tag, build)"]
     problems, seen = [], {}
-    for index, item in enumerate(images):
-        where = f"{origin(item, origin(images, 'inventory'))}: {variable}[{index}]"
-        if not isinstance(item, dict):
-            problems.append(f"{where}: must be a mapping with name, tag and build")
-            continue
-        problems += [f"{where}.{key}: unknown key (known: {', '.join(sorted(KEYS))})"
-                     for key in sorted(set(item) - KEYS)]
+    for index, where, item in listed_mappings(images, variable, "a list of images (name, tag, build)",
+                                              "a mapping with name, tag and build", sorted(KEYS), problems):
         problems += [f"{where}.{key}: must be set" for key in ("name", "tag", "build") if not item.get(key)]
         if item.get("build") and not os.path.isdir(context_dir(item, base_dir)):
             problems.append(f"{where}.build: no such directory: {shown_path(context_dir(item, base_dir))}")

@@ -76,6 +76,28 @@ def shown_path(path):
     return path if relative.startswith("..") else relative
 
 
+def listed_mappings(value, variable, list_shape, mapping_shape, known, problems):
+    """Each mapping of an inventory setting that is a list of them, as ``(index, where, entry)``;
+    ``where`` reads ``<file>:<line>: <variable>[i]``. What is wrong with the list's shape, an entry
+    that is not a mapping and an unknown key are appended to ``problems`` as the entries are
+    read, so each entry's own problems, appended by the caller, follow them in order.
+
+    ``list_shape`` and ``mapping_shape`` finish "must be ..."; ``known`` lists the keys in the
+    order messages name them."""
+    where_all = origin(value, "inventory")
+    if not isinstance(value, list):
+        problems.append(f"{where_all}: {variable}: must be {list_shape}")
+        return
+    for index, entry in enumerate(value):
+        where = f"{origin(entry, where_all)}: {variable}[{index}]"
+        if not isinstance(entry, dict):
+            problems.append(f"{where}: must be {mapping_shape}")
+            continue
+        problems.extend(f"{where}.{key}: unknown key (known: {', '.join(known)})"
+                        for key in sorted(set(entry) - set(known)))
+        yield index, where, entry
+
+
 def origin(value, fallback=None):
     """Where an Ansible variable's value was written: ``inventory/hosts.yml:12``, the extra-vars
     name, or ``fallback`` when ansible-core did not record it."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from ansible_collections.paddock.platform.plugins.module_utils._problems import origin
+from ansible_collections.paddock.platform.plugins.module_utils._problems import listed_mappings
 
 KEYS = ("address", "group", "router_id")
 
@@ -35,16 +35,9 @@ def errors(vips, groups, host_addresses, default_group="load_balancers"):
     """Every problem of ``paddock_lb_vips``; ``host_addresses`` are the hosts' own addresses."""
     if vips is None:
         return []
-    where_all = origin(vips, "inventory")
-    if not isinstance(vips, list):
-        return [f"{where_all}: paddock_lb_vips: must be a list, each with an address"]
     found, addresses, ids = [], {}, {}
-    for index, vip in enumerate(vips):
-        where = f"{origin(vip, where_all)}: paddock_lb_vips[{index}]"
-        if not isinstance(vip, dict):
-            found.append(f"{where}: must be a mapping with an address (and a group, a router_id)")
-            continue
-        found += [f"{where}.{key}: unknown key (known: {', '.join(KEYS)})" for key in sorted(set(vip) - set(KEYS))]
+    for index, where, vip in listed_mappings(vips, "paddock_lb_vips", "a list, each with an address",
+                                             "a mapping with an address (and a group, a router_id)", KEYS, found):
         try:
             interface = ipaddress.ip_interface(str(vip.get("address")))
         except ValueError:
