@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 
 import yaml
@@ -146,3 +147,44 @@ def changed_tasks(output):
         elif line.startswith("changed: ["):
             found.append(f"{task}: {line}")
     return "\n".join(found)
+
+
+class Load:
+    """Requests in a loop on a thread of their own while the ``with`` block runs, ``interval``
+    seconds apart. ``request()`` returns something true for a good answer; a false one, an
+    OSError (a refused, reset or timed-out connection, a TLS error) or an AssertionError is a
+    failed request. ``results`` holds (start time, ok) for each; ``errors`` why each failed."""
+
+    def __init__(self, request, interval=0.02):
+        self.request, self.interval, self.results, self.errors = request, interval, [], []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @property
+    def ok(self):
+        return sum(1 for _started, ok in self.results if ok)
+
+    @property
+    def failed(self):
+        return len(self.results) - self.ok
+
+    def _run(self):
+        while not self._stop.is_set():
+            started = time.monotonic()
+            try:
+                ok = bool(self.request())
+                if not ok:
+                    self.errors.append("an empty answer")
+            except (OSError, AssertionError) as exc:
+                ok = False
+                self.errors.append(repr(exc))
+            self.results.append((started, ok))
+            time.sleep(self.interval)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()

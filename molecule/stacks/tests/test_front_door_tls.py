@@ -8,7 +8,6 @@ import os
 import socket
 import ssl
 import sys
-import threading
 import time
 
 from cryptography import x509
@@ -17,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
-from labtest import PROJECT, failures, playbook, wait_for  # noqa: E402
+from labtest import PROJECT, Load, failures, playbook, wait_for  # noqa: E402
 
 SCENARIO = os.environ.get("MOLECULE_SCENARIO_DIRECTORY", os.path.dirname(os.path.dirname(__file__)))
 INVENTORY = os.path.join(SCENARIO, "inventory")
@@ -117,34 +116,6 @@ def new_certificate(name):
     return cert.public_bytes(serialization.Encoding.DER)
 
 
-class TlsLoad:
-    """Full TLS handshakes and requests in a loop, counting failures; either certificate is trusted."""
-
-    def __init__(self, cafile):
-        self.ok, self.failed, self.errors = 0, 0, []
-        self.ctx = context(cafile)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        while not self._stop.is_set():
-            try:
-                assert https("www.paddock.test", ctx=self.ctx)[0] == "HTTP/1.1 200 OK"
-                self.ok += 1
-            except (OSError, AssertionError) as error:
-                self.failed += 1
-                self.errors.append(repr(error))
-            time.sleep(0.02)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-
-
 def test_a_replaced_certificate_is_served_after_a_reload_that_drops_no_request(tmp_path):
     old = der_of(os.path.join(TLS_DIR, "www.pem"))
     both = tmp_path / "both.pem"
@@ -153,7 +124,9 @@ def test_a_replaced_certificate_is_served_after_a_reload_that_drops_no_request(t
     new = new_certificate("www.paddock.test")
     with open(os.path.join(TLS_DIR, "www.pem")) as handle:
         both.write_text(old_pem + handle.read())
-    with TlsLoad(str(both)) as load:
+    # Full TLS handshakes and requests in a loop; either certificate is trusted.
+    trusting_both = context(str(both))
+    with Load(lambda: https("www.paddock.test", ctx=trusting_both)[0] == "HTTP/1.1 200 OK") as load:
         time.sleep(2)
         run = playbook(INVENTORY, os.path.join(PROJECT, "playbooks", "stack.yml"), "-e", "stack=front")
         served = wait_for(lambda: https("www.paddock.test", cafile=str(both))[2] == new, timeout=15)

@@ -5,13 +5,12 @@ whose last test stops a node; the stopped host is brought back before this test 
 
 import os
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
-from labtest import on_host, outer_docker, wait_for  # noqa: E402
+from labtest import Load, on_host, outer_docker, wait_for  # noqa: E402
 
 SCENARIO = os.environ.get("MOLECULE_SCENARIO_DIRECTORY", os.path.dirname(os.path.dirname(__file__)))
 INVENTORY = os.path.join(SCENARIO, "inventory")
@@ -32,33 +31,6 @@ def answer(timeout=2):
         return response.read().decode().strip()
 
 
-class Load:
-    """Requests to the virtual address in a loop: each one's time and whether it failed."""
-
-    def __init__(self):
-        self.results = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        while not self._stop.is_set():
-            started = time.monotonic()
-            try:
-                ok = bool(answer())
-            except (OSError, urllib.error.URLError):
-                ok = False
-            self.results.append((started, ok))
-            time.sleep(0.01)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-
-
 def test_exactly_one_load_balancer_host_holds_the_virtual_address_and_it_answers():
     assert len(holders()) == 1
     assert answer()  # an apacz container's hostname, through the load balancer
@@ -68,7 +40,7 @@ def test_when_the_holder_dies_the_other_takes_the_address_within_3_s_and_request
     [holder] = holders()
     [other] = [host for host in LB_HOSTS if host != holder]
     container = f"paddock-mol-stacks-{holder}"
-    with Load() as load:
+    with Load(answer, interval=0.01) as load:
         time.sleep(3)
         stopped = time.monotonic()
         outer_docker("pause", container)  # frozen: no VRRP advertisement, no answer, no FIN

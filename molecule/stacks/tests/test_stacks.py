@@ -6,7 +6,6 @@ import re
 import shutil
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -18,6 +17,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared")
 from labtest import (  # noqa: E402
     PROJECT,
     EditedInventory,
+    Load,
     changed_tasks,
     failures,
     nodes,
@@ -47,32 +47,9 @@ def answers(count, path="/"):
     return [get(path)[0] for _ in range(count)]
 
 
-class Load:
-    """A steady stream of requests through the load balancer, counting the failed ones."""
-
-    def __init__(self, path="/"):
-        self.path, self.ok, self.failed, self.errors = path, 0, 0, []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        while not self._stop.is_set():
-            try:
-                body, _headers = get(self.path, timeout=5)
-                assert body
-                self.ok += 1
-            except (OSError, urllib.error.URLError, AssertionError) as exc:
-                self.failed += 1
-                self.errors.append(repr(exc))
-            time.sleep(0.02)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
+def lb_load(path="/"):
+    """A steady stream of requests through the load balancer (labtest.Load), each needing a body."""
+    return Load(lambda: get(path, timeout=5)[0])
 
 
 def containers(service):
@@ -216,7 +193,7 @@ def test_a_load_balancer_config_change_reloads_haproxy_without_dropping_a_reques
     edit_stack_file(edited, "rancher-compose.yml", lambda d: d["services"]["lb"]["lb_config"].update(
         stickiness_policy={"cookie": "PADDOCK", "mode": "insert", "indirect": True, "nocache": True}))
     lb_before = lb_container()
-    with Load() as load:
+    with lb_load() as load:
         time.sleep(2)
         run = playbook(edited.save(), os.path.join(PROJECT, "playbooks", "stack.yml"), "-e", "stack=walkthrough")
         time.sleep(3)
@@ -241,7 +218,7 @@ def test_scale_from_the_stack_file_back_to_2(edited):
 
 def test_a_start_first_rolling_update_under_load_fails_no_request(edited):
     edit_stack_file(edited, "docker-compose.yml", lambda d: d["services"]["apacz"].update(image="apacz:2"))
-    with Load("/version") as load:
+    with lb_load("/version") as load:
         time.sleep(2)
         run = playbook(edited.save(), os.path.join(PROJECT, "playbooks", "stack.yml"), "-e", "stack=walkthrough")
         time.sleep(3)
@@ -289,7 +266,7 @@ def test_losing_a_node_with_replicas_keeps_the_load_balancer_answering():
                    "-e", "service=walkthrough/apacz", "-e", "scale=4")
     assert run.returncode == 0, failures(run.stdout)
     assert "st03" in containers("walkthrough_apacz").values()
-    with Load() as load:
+    with lb_load() as load:
         time.sleep(2)
         outer_docker("stop", "-t", "0", f"{LAB}-st03")
         time.sleep(20)
