@@ -27,6 +27,7 @@ import difflib
 import os
 import re
 
+from ansible_collections.paddock.platform.plugins.module_utils._certificates import NAME as CERTIFICATE_NAME
 from ansible_collections.paddock.platform.plugins.module_utils._gotemplate import (
     TemplateError,
     parse,
@@ -46,7 +47,6 @@ QUESTION_KEYS = ("variable", "label", "description", "type", "required", "defaul
 TEXT_TYPES = ("string", "password", "multiline", "service", "certificate", "enum")
 VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SERVICE = re.compile(r"^([a-z0-9][a-z0-9_-]*/)?[A-Za-z0-9][A-Za-z0-9_.-]*$")
-CERTIFICATE_NAME = re.compile(r"^[^\s\x00-\x1f\x7f]([^\x00-\x1f\x7f]{0,126}[^\s\x00-\x1f\x7f])?$")
 TEMPLATE = re.compile(r"\$(?:(\$)|\{([^}]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
 COMPOSE_NAMES = ("docker-compose.yml", "docker-compose.yaml", "docker-compose.yml.tpl", "docker-compose.yaml.tpl")
 RANCHER_NAMES = ("rancher-compose.yml", "rancher-compose.yaml", "rancher-compose.yml.tpl", "rancher-compose.yaml.tpl")
