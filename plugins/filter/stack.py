@@ -36,14 +36,9 @@ def stack_lb_files(lbs, run_script, certificates=None):
     return files
 
 
-def certificate_bundles(certificates, inventory_dir):
-    """The inventory's paddock_certificates as ``{name: certificate, chain and key in PEM}``."""
-    return bundles(certificates, inventory_dir)
-
-
 class FilterModule:
     def filters(self):
         return {"stack_image_map": stack_image_map, "stack_images": stack_images, "images_plan": plan,
                 "images_errors": errors,
-                "stack_lb_files": stack_lb_files, "certificate_bundles": certificate_bundles,
+                "stack_lb_files": stack_lb_files, "certificate_bundles": bundles,
                 "lb_vip_entries": lb_vip_entries}
