@@ -1,7 +1,13 @@
 """The load balancers' virtual address (paddock_lb_vips, keepalived): clients use 10.3.6.100,
 which st02 or st03 holds. When its holder stops dead, the other takes it within 3 s, fewer than
 1% of the requests made meanwhile fail and none after. Named to run before test_stacks.py,
-whose last test stops a node; the stopped host is brought back before this test ends."""
+whose last test stops a node; the stopped host is brought back, and the cluster is whole again,
+before this test ends.
+
+A host frozen for seconds is also a Swarm node its peers lost: Docker's service discovery on the
+other hosts drops its tasks and takes them back only some seconds after it wakes (about 30 s
+measured). The test waits for that, bounded, so the tests after it see a whole cluster, and
+says how long it took."""
 
 import os
 import sys
@@ -10,12 +16,13 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
-from labtest import Load, on_host, outer_docker, wait_for  # noqa: E402
+from labtest import Load, on_host, on_hosts, outer_docker, wait_for  # noqa: E402
 
 SCENARIO = os.environ.get("MOLECULE_SCENARIO_DIRECTORY", os.path.dirname(os.path.dirname(__file__)))
 INVENTORY = os.path.join(SCENARIO, "inventory")
 VIP = "10.3.6.100"
 LB_HOSTS = ["st02", "st03"]
+ADDRESSES = {"st02": "10.3.6.12", "st03": "10.3.6.13"}
 
 
 def holds(host):
@@ -24,6 +31,29 @@ def holds(host):
 
 def holders():
     return [host for host in LB_HOSTS if holds(host)]
+
+
+def whole():
+    """Every load balancer answers from every apacz container, and every web container resolves
+    the database by name: what the tests after this one take for granted."""
+    found = on_hosts(INVENTORY, "paddock", "docker ps -q --filter label=com.docker.swarm.service.name=walkthrough_apacz")
+    apacz = {cid[:12] for out in found.values() for cid in out.split()}
+    for host in LB_HOSTS:
+        seen = set()
+        for _ in range(2 * len(apacz)):
+            try:
+                with urllib.request.urlopen(f"http://{ADDRESSES[host]}/", timeout=2) as response:
+                    seen.add(response.read().decode().strip())
+            except OSError:
+                return False
+        if seen != apacz:
+            return False
+    web = on_hosts(INVENTORY, "paddock", "docker ps -q --filter label=com.docker.swarm.service.name=tiers_web")
+    for host, out in web.items():
+        for cid in out.split():
+            if "MISSING" in on_host(INVENTORY, host, f"docker exec {cid} getent hosts db || echo MISSING"):
+                return False
+    return True
 
 
 def answer(timeout=2):
@@ -54,6 +84,8 @@ def test_when_the_holder_dies_the_other_takes_the_address_within_3_s_and_request
         # The frozen host wakes up as the master it was, sees the other, and one of them yields.
         settled = wait_for(lambda: len(holders()) == 1, timeout=10, interval=0.2)
         time.sleep(5)
+    healed = wait_for(whole, timeout=120, interval=1)
+    print(f"the cluster was whole again {time.monotonic() - back:.0f} s after {holder} woke")
     window = [ok for started, ok in load.results if started >= stopped - 2]
     print(f"{VIP} moved from {holder} to {other} in {took:.2f} s; {window.count(False)} of {len(window)} "
           "requests failed")
@@ -65,3 +97,4 @@ def test_when_the_holder_dies_the_other_takes_the_address_within_3_s_and_request
     after_all = [ok for started, ok in load.results if started >= back + 3]
     assert after_move and all(after_move), f"{after_move.count(False)} of {len(after_move)} failed after the move"
     assert after_all and all(after_all), f"{after_all.count(False)} of {len(after_all)} failed once it was back"
+    assert healed, f"120 s after {holder} woke, a load balancer or a web container still missed a service's tasks"
