@@ -23,6 +23,7 @@ INVENTORY = os.path.join(SCENARIO, "inventory")
 VIP = "10.3.6.100"
 LB_HOSTS = ["st02", "st03"]
 ADDRESSES = {"st02": "10.3.6.12", "st03": "10.3.6.13"}
+SERVICE = "label=com.docker.swarm.service.name"
 
 
 def holds(host):
@@ -36,7 +37,7 @@ def holders():
 def whole():
     """Every load balancer answers from every apacz container, and every web container resolves
     the database by name: what the tests after this one take for granted."""
-    found = on_hosts(INVENTORY, "paddock", "docker ps -q --filter label=com.docker.swarm.service.name=walkthrough_apacz")
+    found = on_hosts(INVENTORY, "paddock", f"docker ps -q --filter {SERVICE}=walkthrough_apacz")
     apacz = {cid[:12] for out in found.values() for cid in out.split()}
     for host in LB_HOSTS:
         seen = set()
@@ -48,7 +49,7 @@ def whole():
                 return False
         if seen != apacz:
             return False
-    web = on_hosts(INVENTORY, "paddock", "docker ps -q --filter label=com.docker.swarm.service.name=tiers_web")
+    web = on_hosts(INVENTORY, "paddock", f"docker ps -q --filter {SERVICE}=tiers_web")
     for host, out in web.items():
         for cid in out.split():
             if "MISSING" in on_host(INVENTORY, host, f"docker exec {cid} getent hosts db || echo MISSING"):
