@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 
-from _lab import ROOT
+from _lab import ROOT, wrk_report
 
 LB_HOST = "10.3.6.12"
 TLS_DIR = os.path.expanduser("~/.paddock/paddock-mol-stacks/tls")
@@ -32,15 +32,7 @@ def run(*args):
 
 
 def wrk(url, seconds=10):
-    out = run("wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", url)
-
-    def millis(label):
-        value, unit = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
-        return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
-
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", out)
-    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50_ms": millis("50%"),
-            "p99_ms": millis("99%"), "errors": errors.group(0) if errors else None}
+    return wrk_report(run("wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", url))
 
 
 def handshakes(mode, seconds=10):
