@@ -13,6 +13,7 @@ from ansible_collections.paddock.platform.plugins.module_utils._swarm import (
     host_labels,
     inventory_errors,
     plan,
+    recovery,
 )
 
 
@@ -23,6 +24,7 @@ class FilterModule:
             "swarm_inventory_errors": inventory_errors,
             "swarm_bootstrap": bootstrap,
             "swarm_plan": plan,
+            "swarm_recovery": recovery,
             "swarm_host_labels": host_labels,
             "swarm_advertise_address": advertise_address,
         }

@@ -217,7 +217,8 @@ def plan(hosts, nodes, operator):
             continue
         if local == "active" and node is None:
             errors.append(f"{host['name']}: is in a different swarm (node {info.get('NodeID', '?')[:12]} "
-                          "is not a node of this cluster); make it leave that swarm first")
+                          "is not a node of this cluster); make it leave that swarm first (a manager lost "
+                          "with the swarm's majority and back since: playbooks/recover.yml does that)")
             continue
         if node is None:
             actions[host["name"]] = {"do": "join", "role": host["want"], "node_id": None, "addr": host["addr"]}
@@ -230,6 +231,34 @@ def plan(hosts, nodes, operator):
                                  "labels": spec.get("Labels") or {}, "availability": spec.get("Availability")}
     lead = next((h["name"] for h in hosts if h.get("want") == "manager" and h.get("state") == "present"), None)
     return {"actions": actions, "errors": errors, "lead": lead}
+
+
+def recovery(hosts, led):
+    """Decide how ``playbooks/recover.yml`` makes a swarm that lost its manager majority
+    writable again. ``hosts``: the inventory's present managers (``describe_hosts``); ``led``:
+    the names of those where ``docker node ls`` worked, i.e. whose swarm has a leader.
+
+    Returns ``{"survivor", "force", "errors"}``. With a leader seen by any manager, nothing is
+    forced and ``survivor`` is that manager; without one, ``survivor`` is the first manager the
+    inventory lists that still answers as a manager of the swarm, and ``force`` is true (it
+    runs ``docker swarm init --force-new-cluster``). A host that answers but is no manager is
+    never chosen: forcing a new cluster on it would start an empty swarm.
+    """
+    managers = [h for h in hosts if h.get("state") == "present" and _is_manager(h.get("info"))]
+    clusters = sorted({_cluster_id(h["info"]) for h in managers})
+    if len(clusters) > 1:
+        return {"survivor": None, "force": False,
+                "errors": [f"the inventory's managers are in different swarms ({', '.join(c[:12] for c in clusters)}); "
+                           "recover one swarm, with an inventory of its own hosts"]}
+    leading = [h["name"] for h in managers if h["name"] in led]
+    if leading:
+        return {"survivor": leading[0], "force": False, "errors": []}
+    if not managers:
+        silent = [h["name"] for h in hosts if h.get("state") == "present" and h.get("info") is None]
+        return {"survivor": None, "force": False,
+                "errors": ["no manager of the swarm answers" + (f" ({', '.join(silent)} did not)" if silent else "")
+                           + ": there is nothing to recover from; bring back one manager with its data"]}
+    return {"survivor": managers[0]["name"], "force": True, "errors": []}
 
 
 def _removal(host, node, local):

@@ -8,6 +8,7 @@ from ansible_collections.paddock.platform.plugins.module_utils._swarm import (
     index_nodes,
     inventory_errors,
     plan,
+    recovery,
 )
 
 INACTIVE = {"LocalNodeState": "inactive", "NodeID": "", "ControlAvailable": False}
@@ -147,7 +148,8 @@ class TestPlan:
                       [node("n1", "m1", "manager")], "m1")
         assert result["errors"] == [
             "w2: is in a different swarm (node alien1234567 is not a node of this cluster); make it leave "
-            "that swarm first"]
+            "that swarm first (a manager lost with the swarm's majority and back since: playbooks/recover.yml "
+            "does that)"]
 
     def test_a_dead_host_marked_absent_is_removed_by_its_label(self):
         nodes = [node("n1", "m1", "manager"), node("n9", "renamed", labels={"paddock.inventory_hostname": "w9"})]
@@ -206,3 +208,36 @@ def test_the_advertise_address_is_explicit_then_interface_then_ansible_host_then
     assert advertise_address({"swarm_advertise_interface": "eth1", "ansible_facts": facts}) == "10.5.0.4"
     assert advertise_address({"ansible_host": "10.3.0.9", "ansible_facts": facts}) == "10.3.0.9"
     assert advertise_address({"ansible_host": "node1.example", "ansible_facts": facts}) == "10.3.0.4"
+
+
+class TestRecovery:
+    """recover.yml's decision: force a new cluster only where no manager sees a leader."""
+
+    def test_a_swarm_with_a_leader_is_left_alone(self):
+        hosts = [host("m1", info=manager_info("n1")), host("m2", info=None), host("m3", info=manager_info("n3"))]
+        assert recovery(hosts, ["m3"]) == {"survivor": "m3", "force": False, "errors": []}
+
+    def test_without_a_leader_the_first_listed_manager_that_answers_forces_a_new_cluster(self):
+        hosts = [host("m1", info=None), host("m2", info=manager_info("n2")), host("m3", info=manager_info("n3"))]
+        assert recovery(hosts, []) == {"survivor": "m2", "force": True, "errors": []}
+
+    def test_a_host_that_answers_but_is_no_manager_is_never_the_survivor(self):
+        hosts = [host("m1", info=INACTIVE), host("m2", info=worker_info("n2")), host("m3", info=manager_info("n3"))]
+        assert recovery(hosts, [])["survivor"] == "m3"
+
+    def test_a_manager_marked_absent_is_not_recovered_from(self):
+        hosts = [host("m1", state="absent", info=manager_info("n1")), host("m2", info=manager_info("n2"))]
+        assert recovery(hosts, ["m1"]) == {"survivor": "m2", "force": True, "errors": []}
+
+    def test_no_manager_answering_is_an_error_that_names_the_silent_ones(self):
+        result = recovery([host("m1", info=None), host("m2", info=INACTIVE)], [])
+        assert result == {"survivor": None, "force": False, "errors": [
+            "no manager of the swarm answers (m1 did not): there is nothing to recover from; bring back one "
+            "manager with its data"]}
+
+    def test_managers_of_different_swarms_are_refused(self):
+        hosts = [host("m1", info=manager_info("n1", "CLUSTERONE00")),
+                 host("m2", info=manager_info("n2", "CLUSTERTWO00"))]
+        assert recovery(hosts, []) == {"survivor": None, "force": False, "errors": [
+            "the inventory's managers are in different swarms (CLUSTERONE00, CLUSTERTWO00); recover one swarm, "
+            "with an inventory of its own hosts"]}

@@ -24,6 +24,7 @@ VIP = "10.3.6.100"
 LB_HOSTS = ["st02", "st03"]
 ADDRESSES = {"st02": "10.3.6.12", "st03": "10.3.6.13"}
 SERVICE = "label=com.docker.swarm.service.name"
+BACKEND_OUT = 4  # s after the freeze: the walkthrough's health check (1 s apart, fall 2, 1 s timeout)
 
 
 def holds(host):
@@ -94,8 +95,14 @@ def test_when_the_holder_dies_the_other_takes_the_address_within_3_s_and_request
     assert took < 3, f"the address moved after {took:.1f} s"
     assert settled, "both hosts hold the address"
     assert window.count(False) < 0.01 * len(window), f"{window.count(False)} of {len(window)} failed"
-    after_move = [ok for started, ok in load.results if stopped + took + 1 <= started < back]
+    # The frozen holder also runs one of the Apache tasks: until the load balancers' health checks
+    # take it out (2 failed checks a second apart, each waiting up to its 1 s timeout), a request
+    # may still be sent to it. That is a backend lost, not the address moving; "after the move"
+    # starts once both are over.
+    after_move = [ok for started, ok in load.results if stopped + max(took + 1, BACKEND_OUT) <= started < back]
     after_all = [ok for started, ok in load.results if started >= back + 3]
-    assert after_move and all(after_move), f"{after_move.count(False)} of {len(after_move)} failed after the move"
-    assert after_all and all(after_all), f"{after_all.count(False)} of {len(after_all)} failed once it was back"
+    assert after_move and all(after_move), (
+        f"{after_move.count(False)} of {len(after_move)} failed after the move: {load.errors[:3]}")
+    assert after_all and all(after_all), (
+        f"{after_all.count(False)} of {len(after_all)} failed once it was back: {load.errors[:3]}")
     assert healed, f"120 s after {holder} woke, a load balancer or a web container still missed a service's tasks"

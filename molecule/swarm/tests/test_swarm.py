@@ -14,6 +14,7 @@ from labtest import (  # noqa: E402
     EditedInventory,
     build_test_image,
     changed_tasks,
+    failures,
     nodes,
     on_host,
     on_hosts,
@@ -21,6 +22,7 @@ from labtest import (  # noqa: E402
     playbook,
     playbook_recording_ssh,
     recap,
+    wait_for,
 )
 
 SCENARIO = os.environ.get("MOLECULE_SCENARIO_DIRECTORY", os.path.dirname(os.path.dirname(__file__)))
@@ -208,3 +210,51 @@ def test_with_one_manager_of_three_stopped_the_cluster_still_takes_service_updat
         json.dump({"what": "seconds from stopping 1 of 3 managers until docker node ls shows it Down",
                    "seconds": down_after}, handle)
     print(f"sw02 showed Down {down_after} s after it stopped")
+
+
+def writable():
+    """Whether the swarm takes a change now, asked of sw01 (a refusal comes once the managers' raft
+    notices the majority is gone). A service label: a change that restarts no task."""
+    return on_host(INVENTORY, "sw01", "timeout 20 docker service update -q --detach --label-add paddock.test=1 web "
+                                      ">/dev/null 2>&1 && echo writable || echo refused") == "writable"
+
+
+def test_with_two_of_three_managers_lost_recover_makes_the_swarm_writable_and_they_rejoin_once_back():
+    """Destructive, so last: sw02 (stopped by the test before, if it ran) and sw03 stop dead."""
+    outer_docker("stop", "-t", "0", f"{LAB}-sw02", f"{LAB}-sw03")
+    assert wait_for(lambda: not writable(), timeout=60, interval=2), "the swarm still took changes"
+    tasks = task_containers("sw04", "web")
+    assert tasks["sw04"]
+
+    started = time.monotonic()
+    run = playbook(INVENTORY, "playbooks/recover.yml")
+    took = time.monotonic() - started
+    assert run.returncode == 0, failures(run.stdout)
+    assert writable()
+    listed = nodes(INVENTORY, "sw01")
+    assert "sw02" not in listed and "sw03" not in listed and listed["sw01"]["ManagerStatus"] == "Leader", listed
+    assert task_containers("sw04", "web") == tasks  # the service's tasks ran on throughout
+    print(f"recover.yml made the swarm writable in {took:.1f} s")
+
+    # The lost managers come back still believing in the old majority: recover.yml makes them
+    # leave it, then the swarm playbook joins them again as the inventory says.
+    outer_docker("start", f"{LAB}-sw02", f"{LAB}-sw03")
+    assert wait_for(lambda: answering(["sw02", "sw03"]), timeout=90, interval=2), "sw02 and sw03 did not come back"
+    run = playbook(INVENTORY, "playbooks/recover.yml")
+    assert run.returncode == 0, failures(run.stdout)
+    run = playbook(INVENTORY, "playbooks/swarm.yml")
+    assert run.returncode == 0, failures(run.stdout)
+    listed = nodes(INVENTORY, "sw01")
+    assert {name: (row["ManagerStatus"] or "worker") for name, row in listed.items() if name in MANAGERS} == {
+        "sw01": "Leader", "sw02": "Reachable", "sw03": "Reachable"}, listed
+    assert all(row["Status"] == "Ready" for row in listed.values()), listed
+    assert task_containers("sw04", "web") == tasks
+    run = playbook(INVENTORY, "playbooks/recover.yml")
+    assert run.returncode == 0 and all(r["changed"] == 0 for r in recap(run.stdout).values()), changed_tasks(run.stdout)
+
+
+def answering(hosts):
+    try:
+        return all(on_host(INVENTORY, host, "docker info --format '{{.ServerVersion}}'") for host in hosts)
+    except AssertionError:
+        return False
