@@ -12,6 +12,7 @@ from ansible_collections.paddock.platform.plugins.module_utils._swarm import (
     describe_hosts,
     host_labels,
     inventory_errors,
+    lost_managers,
     plan,
     recovery,
 )
@@ -25,6 +26,7 @@ class FilterModule:
             "swarm_bootstrap": bootstrap,
             "swarm_plan": plan,
             "swarm_recovery": recovery,
+            "swarm_lost_managers": lost_managers,
             "swarm_host_labels": host_labels,
             "swarm_advertise_address": advertise_address,
         }

@@ -244,8 +244,11 @@ def recovery(hosts, led):
     runs ``docker swarm init --force-new-cluster``). A host that answers but is no manager is
     never chosen: forcing a new cluster on it would start an empty swarm.
     """
-    managers = [h for h in hosts if h.get("state") == "present" and _is_manager(h.get("info"))]
-    clusters = sorted({_cluster_id(h["info"]) for h in managers})
+    # A manager still trying to rejoin a majority it lost is "pending"; one without a leader may
+    # not name its cluster (Docker reads that through the leader).
+    managers = [h for h in hosts if h.get("state") == "present" and _is_manager(h.get("info"))
+                and h["info"].get("LocalNodeState") == "active"]
+    clusters = sorted({_cluster_id(h["info"]) for h in managers} - {None, ""})
     if len(clusters) > 1:
         return {"survivor": None, "force": False,
                 "errors": [f"the inventory's managers are in different swarms ({', '.join(c[:12] for c in clusters)}); "
@@ -259,6 +262,17 @@ def recovery(hosts, led):
                 "errors": ["no manager of the swarm answers" + (f" ({', '.join(silent)} did not)" if silent else "")
                            + ": there is nothing to recover from; bring back one manager with its data"]}
     return {"survivor": managers[0]["name"], "force": True, "errors": []}
+
+
+def lost_managers(nodes, forced=False):
+    """The nodes of a recovered swarm that are managers in name only: their spec says manager,
+    but they are no member of the raft (no manager status). Right after ``--force-new-cluster``
+    (``forced``) these are exactly the managers left behind, whatever state the swarm last saw
+    them in; on a later run only those not up are, since a node being promoted is up and has no
+    manager status yet either."""
+    return [node for node in nodes
+            if (node.get("Spec") or {}).get("Role") == "manager" and not node.get("ManagerStatus")
+            and (forced or (node.get("Status") or {}).get("State") != "ready")]
 
 
 def _removal(host, node, local):

@@ -7,6 +7,7 @@ from ansible_collections.paddock.platform.plugins.module_utils._swarm import (
     host_labels,
     index_nodes,
     inventory_errors,
+    lost_managers,
     plan,
     recovery,
 )
@@ -225,6 +226,15 @@ class TestRecovery:
         hosts = [host("m1", info=INACTIVE), host("m2", info=worker_info("n2")), host("m3", info=manager_info("n3"))]
         assert recovery(hosts, [])["survivor"] == "m3"
 
+    def test_a_manager_still_rejoining_the_majority_it_lost_is_neither_a_survivor_nor_another_swarm(self):
+        pending = {"LocalNodeState": "pending", "NodeID": "n1", "ControlAvailable": True, "Cluster": {"ID": ""}}
+        hosts = [host("m1", info=pending), host("m2", info=manager_info("n2"))]
+        assert recovery(hosts, ["m2"]) == {"survivor": "m2", "force": False, "errors": []}
+
+    def test_a_manager_without_a_leader_that_cannot_name_its_cluster_is_still_a_survivor(self):
+        leaderless = {"LocalNodeState": "active", "NodeID": "n1", "ControlAvailable": True}
+        assert recovery([host("m1", info=leaderless)], []) == {"survivor": "m1", "force": True, "errors": []}
+
     def test_a_manager_marked_absent_is_not_recovered_from(self):
         hosts = [host("m1", state="absent", info=manager_info("n1")), host("m2", info=manager_info("n2"))]
         assert recovery(hosts, ["m1"]) == {"survivor": "m2", "force": True, "errors": []}
@@ -241,3 +251,14 @@ class TestRecovery:
         assert recovery(hosts, []) == {"survivor": None, "force": False, "errors": [
             "the inventory's managers are in different swarms (CLUSTERONE00, CLUSTERTWO00); recover one swarm, "
             "with an inventory of its own hosts"]}
+
+
+def test_the_lost_managers_are_managers_in_name_only_and_down():
+    member = dict(node("n1", "m1", "manager"), ManagerStatus={"Leader": True}, Status={"State": "ready"})
+    lost = dict(node("n2", "m2", "manager"), Status={"State": "down"})
+    unknown = dict(node("n3", "m3", "manager"), ManagerStatus=None, Status={"State": "unknown"})
+    promoting = dict(node("n4", "w4", "manager"), Status={"State": "ready"})
+    worker_down = dict(node("n5", "w5"), Status={"State": "down"})
+    assert lost_managers([member, lost, unknown, promoting, worker_down]) == [lost, unknown]
+    # Right after --force-new-cluster, the swarm may still show a lost manager as it last saw it.
+    assert lost_managers([member, lost, unknown, promoting, worker_down], forced=True) == [lost, unknown, promoting]
