@@ -54,9 +54,10 @@ def lb_load(path="/"):
 
 
 class KeptAlive:
-    """Requests over one client connection to the load balancer, reused as a browser reuses it,
-    so the load balancer's own reuse of server connections is what a failure would show. A
-    failed request closes the connection; the next one opens another."""
+    """Requests over one client connection to the load balancer, reused as a browser reuses it
+    (HAProxy keeps the client side alive whatever it does with the servers'), so a request cut
+    or stalled on a connection that outlives a task is what a failure would show. A failed
+    request closes the connection; the next one opens another."""
 
     def __init__(self, path):
         self.path, self.connection = path, None
