@@ -6,12 +6,17 @@ from __future__ import annotations
 
 import json
 
-from ansible_collections.paddock.platform.plugins.module_utils._audit import checks
+from ansible_collections.paddock.platform.plugins.module_utils._audit import certificate_checks, checks, pem_blocks
 
 
-def audit_checks(probe, swarm_node, autolock=None):
+def audit_checks(probe, swarm_node, autolock=None, renew_days=None):
     """Each check as {id, title, passed, detail}, from the host's probe (its JSON output or parsed)."""
-    return checks(json.loads(probe) if isinstance(probe, str) else probe, bool(swarm_node), autolock)
+    return checks(json.loads(probe) if isinstance(probe, str) else probe, bool(swarm_node), autolock, renew_days)
+
+
+def audit_certificates(texts, renew_days):
+    """The certificate checks of files read on the controller: {path: the file's text}."""
+    return certificate_checks(pem_blocks(texts), renew_days)
 
 
 def audit_line(result):
@@ -21,4 +26,4 @@ def audit_line(result):
 
 class FilterModule:
     def filters(self):
-        return {"audit_checks": audit_checks, "audit_line": audit_line}
+        return {"audit_checks": audit_checks, "audit_certificates": audit_certificates, "audit_line": audit_line}

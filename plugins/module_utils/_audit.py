@@ -11,18 +11,25 @@ nothing on tcp:2375, and TLS with client certificates on any TCP API listener.
 
 from __future__ import annotations
 
+import datetime
+import re
+
 SWARM_PORTS = {2377, 7946}
+# Swarm renews a node's certificate at a random point between 50% and 80% of its lifetime.
+SWARM_RENEWS_BY = 0.8
+PEM = re.compile(r"-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----")
 
 
 def _check(id_, title, passed, detail):
     return {"id": id_, "title": title, "passed": bool(passed), "detail": detail}
 
 
-def checks(probe, swarm_node, autolock=None):
+def checks(probe, swarm_node, autolock=None, renew_days=None):
     """[{id, title, passed, detail}] for one host's probe.
 
     ``swarm_node``: whether the host is a Swarm node (live-restore must then be off);
-    ``autolock``: on a manager, whether the inventory asks for Swarm autolock (None: not a manager)."""
+    ``autolock``: on a manager, whether the inventory asks for Swarm autolock (None: not a manager);
+    ``renew_days``: where given, the host's certificates are checked too (certificate_checks)."""
     info, daemon = probe.get("info"), probe.get("daemon_json") or {}
     if not info:
         return [_check("engine", "The Docker engine answers", False, "docker info failed: is the engine running?")]
@@ -95,4 +102,58 @@ def checks(probe, swarm_node, autolock=None):
         on = bool((spec.get("EncryptionConfig") or {}).get("AutoLockManagers"))
         out.append(_check("7.6", "Swarm autolock is as the inventory says", on == bool(autolock),
                           f"autolock {'on' if on else 'off'}, inventory swarm_autolock {bool(autolock)}"))
+    if renew_days is not None:
+        root = info.get("DockerRootDir")
+        out += certificate_checks(probe.get("certificates"), renew_days, f"{root}/swarm" if root else None)
+    return out
+
+
+def _expiry(pem):
+    """(subject's common name, not before, not after) of one PEM certificate, or None."""
+    from cryptography import x509  # the controller's; imported here so the host checks need nothing
+    from cryptography.x509.oid import NameOID
+    try:
+        cert = x509.load_pem_x509_certificate(pem.encode())
+    except ValueError:
+        return None
+    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    before = getattr(cert, "not_valid_before_utc", None) or cert.not_valid_before.replace(tzinfo=datetime.UTC)
+    after = getattr(cert, "not_valid_after_utc", None) or cert.not_valid_after.replace(tzinfo=datetime.UTC)
+    return (names[0].value if names else cert.subject.rfc4514_string()), before, after
+
+
+def pem_blocks(texts):
+    """{path: file text} -> {path: [PEM certificate, ...]}; files with none are left out."""
+    return {path: PEM.findall(text) for path, text in (texts or {}).items() if PEM.search(text or "")}
+
+
+def certificate_checks(certificates, renew_days, swarm_dir=None, now=None):
+    """One check per certificate file, with the id ``cert:<path>``: [{id, title, passed, detail}].
+
+    ``certificates``: {path: [PEM, ...]}, the certificates (never keys) of each file. A file is
+    judged by the certificate in it that expires first. Paddock's certificates fail within
+    ``renew_days`` of their end, since the next site.yml issues them again by then. Swarm's own
+    (under ``swarm_dir``) fail once Swarm is late to renew them: past 80% of their lifetime."""
+    now = now or datetime.datetime.now(datetime.UTC)
+    out = []
+    for path in sorted(certificates or {}):
+        parsed = [found for found in map(_expiry, certificates[path] or []) if found]
+        id_, title = f"cert:{path}", "The certificate is not about to expire"
+        if not parsed:
+            out.append(_check(id_, title, False, "no certificate could be read in it"))
+            continue
+        name, before, after = min(parsed, key=lambda found: found[2])
+        left = after - now
+        days = left.days
+        when = f"{name}: expires {after:%Y-%m-%d} ({days} days left"
+        if swarm_dir and path.startswith(swarm_dir.rstrip("/") + "/"):
+            due = (after - before) * (1 - SWARM_RENEWS_BY)
+            passed = left > due
+            detail = f"{when}; Swarm renews it before {due.days} days are left)"
+        else:
+            passed = left > datetime.timedelta(days=int(renew_days))
+            detail = f"{when}; site.yml renews it within {int(renew_days)} days)"
+        if left <= datetime.timedelta(0):
+            detail = f"{name}: EXPIRED on {after:%Y-%m-%d}"
+        out.append(_check(id_, title, passed, detail))
     return out

@@ -1,10 +1,15 @@
 """The hardening checks of playbooks/audit.yml, judged from a host's probe."""
 
 import copy
+import datetime
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
-from ansible_collections.paddock.platform.plugins.module_utils._audit import checks
+from ansible_collections.paddock.platform.plugins.module_utils._audit import certificate_checks, checks, pem_blocks
 
 GOOD = {
     "daemon_json": {"log-driver": "json-file", "log-opts": {"max-size": "10m", "max-file": "3"}, "icc": False,
@@ -84,3 +89,74 @@ def test_live_restore_must_be_on_outside_swarm_and_autolock_is_not_judged_there(
 
 def test_an_engine_that_does_not_answer_is_one_failed_check():
     assert failed({**GOOD, "info": None}) == {"engine": "docker info failed: is the engine running?"}
+
+
+# Certificates: real ones, made here with the dates each case needs.
+NOW = datetime.datetime(2026, 11, 30, tzinfo=datetime.UTC)
+KEY = ec.generate_private_key(ec.SECP256R1())
+
+
+def certificate(name, days_left, lifetime=365):
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    after = NOW + datetime.timedelta(days=days_left)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(KEY.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(after - datetime.timedelta(days=lifetime)).not_valid_after(after)
+            .sign(KEY, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def judged(files, **options):
+    return {c["id"]: (c["passed"], c["detail"])
+            for c in certificate_checks(files, 30, "/var/lib/docker/swarm", now=NOW, **options)}
+
+
+def test_a_certificate_passes_until_the_renewal_threshold_and_fails_within_it():
+    assert judged({"/etc/docker/tls/cert.pem": [certificate("mol01", 31)]}) == {
+        "cert:/etc/docker/tls/cert.pem": (True, "mol01: expires 2026-12-31 (31 days left; site.yml renews it "
+                                                "within 30 days)")}
+    assert judged({"/etc/docker/tls/cert.pem": [certificate("mol01", 29)]}) == {
+        "cert:/etc/docker/tls/cert.pem": (False, "mol01: expires 2026-12-29 (29 days left; site.yml renews it "
+                                                 "within 30 days)")}
+
+
+def test_an_expired_certificate_says_so():
+    assert judged({"/etc/docker/tls/ca.pem": [certificate("paddock CA", -3)]}) == {
+        "cert:/etc/docker/tls/ca.pem": (False, "paddock CA: EXPIRED on 2026-11-27")}
+
+
+def test_a_file_is_judged_by_the_certificate_in_it_that_expires_first():
+    bundle = [certificate("leaf", 400), certificate("intermediate", 10)]
+    assert judged({"/etc/docker/certs.d/r:5000/client.cert": bundle})[
+        "cert:/etc/docker/certs.d/r:5000/client.cert"][0] is False
+
+
+def test_swarms_own_certificates_fail_only_once_swarm_is_late_to_renew_them():
+    # A 90-day node certificate: Swarm renews it somewhere between 45 and 18 days before its end.
+    swarm = "/var/lib/docker/swarm/certificates/swarm-node.crt"
+    assert judged({swarm: [certificate("node", 20, lifetime=90)]})[f"cert:{swarm}"] == (
+        True, "node: expires 2026-12-20 (20 days left; Swarm renews it before 18 days are left)")
+    assert judged({swarm: [certificate("node", 17, lifetime=90)]})[f"cert:{swarm}"][0] is False
+
+
+def test_a_file_with_no_readable_certificate_fails():
+    broken = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"
+    assert judged({"/etc/swanctl/x509/paddock-host.pem": [broken]}) == {
+        "cert:/etc/swanctl/x509/paddock-host.pem": (False, "no certificate could be read in it")}
+
+
+def test_only_certificate_blocks_are_taken_from_a_file_never_a_key():
+    text = certificate("a", 100) + "-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n"
+    assert pem_blocks({"/x.pem": text, "/key-only.pem": "-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE "
+                                                         "KEY-----\n"}) == {"/x.pem": [text.split("-----BEGIN P")[0]
+                                                                                       .strip()]}
+
+
+def test_a_hosts_probe_adds_its_certificates_with_swarms_under_the_engines_data_root():
+    probe = copy.deepcopy(GOOD)
+    probe["info"]["DockerRootDir"] = "/srv/docker"
+    probe["certificates"] = {"/srv/docker/swarm/certificates/swarm-node.crt": [certificate("n", 20, lifetime=90)],
+                             "/etc/docker/tls/cert.pem": [certificate("h", 20)]}
+    results = {c["id"]: c["passed"] for c in checks(probe, True, False, renew_days=30)}
+    assert {key: value for key, value in results.items() if key.startswith("cert:")} == {
+        "cert:/etc/docker/tls/cert.pem": False, "cert:/srv/docker/swarm/certificates/swarm-node.crt": True}

@@ -150,10 +150,18 @@ def test_the_audit_passes_every_hardening_check_the_lab_can_hold():
     run = playbook("playbooks/audit.yml", "-e", "audit_fail_on_failed=false")
     assert run.returncode == 0, failures(run.stdout)
     report = audit_report(run.stdout)
-    assert set(report) == {"mol01", "mol02", "mol03"}
+    assert set(report) == {"mol01", "mol02", "mol03", "localhost"}
     common = {"2.1", "2.2", "2.4", "2.6", "2375", "2.13", "2.15", "2.16", "2.18", "3.17", "3.15", "3.x"}
-    for host, results in report.items():
-        assert set(results) == common | ({"7.3", "7.6"} if host == "mol01" else set()), (host, results)
+    # Every engine's own TLS files and Swarm's node certificates; the registry's on its host.
+    certs = {f"cert:{path}" for path in ("/etc/docker/tls/ca.pem", "/etc/docker/tls/server-cert.pem",
+                                         "/var/lib/docker/swarm/certificates/swarm-node.crt",
+                                         "/var/lib/docker/swarm/certificates/swarm-root-ca.crt")}
+    registry = "cert:/etc/docker/registry/tls/cert.pem"
+    for host in ("mol01", "mol02", "mol03"):
+        results = report[host]
+        checks = {check for check in results if not check.startswith("cert:")}
+        assert checks == common | ({"7.3", "7.6"} if host == "mol01" else set()), (host, results)
+        assert certs <= set(results), (host, sorted(results))
         failed = {check: detail for check, (verdict, detail) in results.items() if verdict == "FAIL"}
         # The lab keeps the userland proxy: /proc/sys is read-only in its host containers (README).
         assert failed == {"2.16": "userland-proxy True, 0 docker-proxy processes"}, (host, failed)
@@ -161,12 +169,27 @@ def test_the_audit_passes_every_hardening_check_the_lab_can_hold():
         assert results["2375"] == ("PASS", "closed")
         assert results["2.6"] == ("PASS", "dockerd listens on 2376 with tlsverify True")
         assert results["2.18"] == ("PASS", "on")
+        assert re.match(r"\S+: expires \d{4}-\d\d-\d\d \(8[0-9][0-9] days left; site.yml renews it within 30 days\)$",
+                        results["cert:/etc/docker/tls/server-cert.pem"][1])
+    assert [host for host in ("mol01", "mol02", "mol03") if registry in report[host]] == ["mol01"]  # 10.3.1.4
     assert report["mol01"]["7.3"] == ("PASS", "2377 on one address")
-    # By default a failed check fails the run, after every host has reported.
-    strict = playbook("playbooks/audit.yml")
+    # On the controller: the CA and each user's bundle, nothing else (never a key).
+    pki = os.path.expanduser("~/.paddock/paddock-mol-default/pki")
+    assert {f"cert:{pki}/ca.pem", f"cert:{pki}/users/alice/cert.pem", f"cert:{pki}/users/bob/cert.pem"} <= set(
+        report["localhost"]), sorted(report["localhost"])
+    assert not [check for check in report["localhost"] if "key" in check]
+    assert all(verdict == "PASS" for verdict, _ in report["localhost"].values()), report["localhost"]
+    # By default a failed check fails the run, after every host has reported. A threshold past
+    # the users' one-year certificates fails those, on the controller, and nothing else.
+    strict = playbook("playbooks/audit.yml", "-e", "audit_renew_days=400")
     assert strict.returncode != 0
-    for count in (12, 14):  # the workers, and the manager with its swarm-port and autolock checks
-        assert f"1 of {count} checks failed: 2.16" in strict.stdout, failures(strict.stdout)
+    strict_report = audit_report(strict.stdout)
+    for host in ("mol01", "mol02", "mol03"):
+        assert f"1 of {len(strict_report[host])} checks failed: 2.16" in strict.stdout, failures(strict.stdout)
+    users = sorted(check for check in strict_report["localhost"] if "/users/" in check)
+    assert {check for check, (verdict, _) in strict_report["localhost"].items() if verdict == "FAIL"} == set(users)
+    assert re.match(r"alice: expires .* \(36[0-9] days left; site.yml renews it within 400 days\)$",
+                    strict_report["localhost"][f"cert:{pki}/users/alice/cert.pem"][1])
     assert all(counts["changed"] == 0 for counts in recap(strict.stdout).values())
 
 
