@@ -3,6 +3,7 @@
 import json
 import os
 import sys
+import threading
 import time
 
 import pytest
@@ -170,6 +171,83 @@ def test_rotating_the_join_tokens_replaces_them_without_printing_them():
     new = on_host(INVENTORY, "sw01", "docker swarm join-token -q worker")
     assert new != old
     assert old not in run.stdout and new not in run.stdout
+
+
+# The lab reaches one docker.io version only, so the upgrade goes to the same package rebuilt with
+# a higher version number: the real apt upgrade path and its restart, not a new engine (README).
+REPACKAGE = r"""set -e
+apt-get update -qq
+rm -rf /srv/paddock-test && mkdir -p /srv/paddock-test && cd /srv/paddock-test
+apt-get download -q "docker.io=$(apt-cache madison docker.io | awk 'NR == 1 {print $3}')" >/dev/null
+dpkg-deb -R docker.io_*.deb pkg && rm docker.io_*.deb
+sed -i "s/^Version: .*/Version: VERSION/" pkg/DEBIAN/control
+dpkg-deb -Znone -b pkg docker.io.deb >/dev/null && rm -r pkg
+{ dpkg-deb -f docker.io.deb; echo "Filename: ./docker.io.deb"; echo "Size: $(stat -c %s docker.io.deb)";
+  echo "SHA256: $(sha256sum docker.io.deb | cut -d' ' -f1)"; echo; } > Packages
+echo 'deb [trusted=yes] file:/srv/paddock-test ./' > /etc/apt/sources.list.d/paddock-test.list
+"""
+
+
+def watch_nodes(samples, stop):
+    """Append what the managers say of every node (hostname -> (availability, status, manager
+    status)), about every second, until ``stop`` is set; a manager that is restarting is skipped."""
+    while not stop.is_set():
+        for manager in MANAGERS:
+            try:
+                listing = on_host(INVENTORY, manager, "timeout 5 docker node ls --format '{{.Hostname}} "
+                                                      "{{.Availability}} {{.Status}} {{.ManagerStatus}}'")
+            except AssertionError:
+                continue
+            samples.append({fields[0]: tuple(fields[1:]) for fields in map(str.split, listing.splitlines())})
+            break
+        time.sleep(0.5)
+
+
+def test_an_engine_upgrade_drains_one_node_at_a_time_keeps_the_managers_quorum_and_kills_no_task(edited):
+    """A changed docker_version upgrades each engine in turn: its node drained first (its tasks
+    move, none is killed by the engine stopping), a manager back and reachable before the next.
+    Asked of a manager and two workers (the rest of the fleet would only take longer)."""
+    installed = on_host(INVENTORY, "sw01", "dpkg-query -W -f '${Version}' docker.io")
+    version = installed + "+paddock1"
+    upgraded = {"sw02": "swarm_managers", "sw04": "swarm_workers", "sw05": "swarm_workers"}
+    for host, group in upgraded.items():
+        edited.group("paddock", group)["hosts"][host]["docker_version"] = version
+    inventory = edited.save()
+    on_hosts(inventory, ":".join(upgraded), REPACKAGE.replace("VERSION", version))
+    samples, stop = [], threading.Event()
+    watcher = threading.Thread(target=watch_nodes, args=(samples, stop), daemon=True)
+    watcher.start()
+    try:
+        run = playbook(inventory, "site.yml")
+    finally:
+        stop.set()
+        watcher.join()
+        on_hosts(inventory, ":".join(upgraded), "rm -rf /etc/apt/sources.list.d/paddock-test.list /srv/paddock-test")
+    assert run.returncode == 0, failures(run.stdout)
+    workers = sorted(edited.group("paddock", "swarm_workers")["hosts"])  # sw06 too, added before
+    assert on_hosts(inventory, "paddock", "dpkg-query -W -f '${Version}' docker.io") == {
+        **dict.fromkeys(MANAGERS + workers, installed), **dict.fromkeys(upgraded, version)}
+    # One worker drained at a time, each of them once; never two managers unreachable at once.
+    drained = [sorted(h for h, (availability, *_) in sample.items() if availability == "Drain" and h in WORKERS)
+               for sample in samples]
+    assert max(map(len, drained)) == 1, drained
+    assert {h for seen in drained for h in seen} == {"sw04", "sw05"}, drained
+    unreachable = [[h for h, (_, status, *manager) in sample.items()
+                    if h in MANAGERS and (status != "Ready" or manager not in (["Reachable"], ["Leader"]))]
+                   for sample in samples]
+    assert max(map(len, unreachable)) <= 1, unreachable
+    assert ["sw02"] in unreachable, unreachable  # the watcher saw the manager's restart
+    print(f"{len(samples)} samples of the nodes during the upgrade; drained in turn:",
+          [seen for index, seen in enumerate(drained) if seen and (index == 0 or drained[index - 1] != seen)])
+    # Every node is back as it was: Ready, the workers active, the managers still drained.
+    after = nodes(INVENTORY, "sw01")
+    assert {h: (n["Status"], n["Availability"]) for h, n in after.items()} == {
+        **dict.fromkeys(MANAGERS, ("Ready", "Drain")), **dict.fromkeys(workers, ("Ready", "Active"))}
+    # Drained tasks were shut down by Swarm before their engine stopped: none failed (an engine
+    # restarted with its tasks on it leaves them Failed, "No such container"), and 4 run.
+    history = on_host(INVENTORY, "sw01", "docker service ps web --format '{{.CurrentState}}|{{.Error}}'").splitlines()
+    assert not [line for line in history if not line.endswith("|") or line.startswith(("Failed", "Rejected"))], history
+    assert len(running_tasks("web")) == 4
 
 
 def test_removing_a_live_node_drains_it_and_takes_it_out(edited):
