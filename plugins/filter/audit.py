@@ -19,6 +19,23 @@ def audit_certificates(texts, renew_days):
     return certificate_checks(pem_blocks(texts), renew_days)
 
 
+def audit_failures(hosts, hostvars):
+    """What failed, one line per host that failed a check or did not report: ``host: N of M
+    checks failed: id, id`` (the controller's play reports as localhost). A host marked
+    ``node_state: absent`` is not audited, and not judged."""
+    out = []
+    for host in hosts:
+        if hostvars[host].get("node_state", "present") == "absent":
+            continue
+        results = hostvars[host].get("audit_results")
+        failed = [result["id"] for result in results or [] if not result["passed"]]
+        if results is None:
+            out.append(f"{host}: did not report (unreachable, or failed before its checks)")
+        elif failed:
+            out.append(f"{host}: {len(failed)} of {len(results)} checks failed: {', '.join(failed)}")
+    return out
+
+
 def audit_line(result):
     """One check as a report line: PASS or FAIL, id, title and what was seen."""
     return f"{'PASS' if result['passed'] else 'FAIL'} {result['id']:<5} {result['title']}: {result['detail']}"
@@ -26,4 +43,5 @@ def audit_line(result):
 
 class FilterModule:
     def filters(self):
-        return {"audit_checks": audit_checks, "audit_certificates": audit_certificates, "audit_line": audit_line}
+        return {"audit_checks": audit_checks, "audit_certificates": audit_certificates,
+                "audit_failures": audit_failures, "audit_line": audit_line}

@@ -160,3 +160,12 @@ def test_a_hosts_probe_adds_its_certificates_with_swarms_under_the_engines_data_
     results = {c["id"]: c["passed"] for c in checks(probe, True, False, renew_days=30)}
     assert {key: value for key, value in results.items() if key.startswith("cert:")} == {
         "cert:/etc/docker/tls/cert.pem": False, "cert:/srv/docker/swarm/certificates/swarm-node.crt": True}
+
+
+def test_the_verdict_lists_each_host_that_failed_or_did_not_report_and_skips_absent_ones():
+    from ansible_collections.paddock.platform.plugins.filter.audit import audit_failures
+    passed, failed = {"id": "2.1", "passed": True}, {"id": "2.16", "passed": False}
+    hostvars = {"localhost": {"audit_results": [passed]}, "a": {"audit_results": [passed, failed]},
+                "b": {}, "c": {"node_state": "absent"}, "d": {"audit_results": [passed]}}
+    assert audit_failures(["localhost", "a", "b", "c", "d"], hostvars) == [
+        "a: 1 of 2 checks failed: 2.16", "b: did not report (unreachable, or failed before its checks)"]
