@@ -29,7 +29,7 @@ from labtest import TEST_IMAGE, build_test_image, on_host, on_hosts, wait_for  #
 MANAGERS, WORKERS = ["bs01", "bs02", "bs03"], ["bs04", "bs05"]
 LOST = ["bs02", "bs03"]
 TASKS = ["http://10.3.5.14:8080/", "http://10.3.5.15:8080/"]
-SERVICE = (f"docker service create -q --name web --replicas 2 --max-replicas-per-node 1 "
+SERVICE = (f"docker service create -q --name web --replicas 2 --replicas-max-per-node 1 "
            f"--constraint node.role==worker --publish mode=host,target=8080,published=8080 "
            f"--no-resolve-image {TEST_IMAGE} sh -c 'mkdir -p /www && hostname > /www/index.html "
            f"&& exec httpd -f -p 8080 -h /www'")
