@@ -11,6 +11,7 @@ run times a no-change site.yml on the same hosts, for a ratio that does not depe
 Writes bench/results/recover.json. Run: .venv/bin/python bench/recover.py [ROUNDS]
 """
 
+import itertools
 import json
 import os
 import shutil
@@ -24,11 +25,12 @@ from _lab import ROOT
 from swarm_scale import LAB, fresh, inventory, playbook
 
 sys.path.insert(0, os.path.join(ROOT, "molecule", "shared"))
-from labtest import TEST_IMAGE, build_test_image, on_host, on_hosts, wait_for  # noqa: E402
+from labtest import TEST_IMAGE, Load, build_test_image, on_host, on_hosts, wait_for  # noqa: E402
 
 MANAGERS, WORKERS = ["bs01", "bs02", "bs03"], ["bs04", "bs05"]
 LOST = ["bs02", "bs03"]
 TASKS = ["http://10.3.5.14:8080/", "http://10.3.5.15:8080/"]
+TARGETS = itertools.cycle(TASKS)
 SERVICE = (f"docker service create -q --name web --replicas 2 --replicas-max-per-node 1 "
            f"--constraint node.role==worker --publish mode=host,target=8080,published=8080 "
            f"--no-resolve-image {TEST_IMAGE} sh -c 'mkdir -p /www && hostname > /www/index.html "
@@ -41,38 +43,14 @@ def writable(path):
                                  ">/dev/null 2>&1 && echo yes || echo no") == "yes"
 
 
-class Requests:
-    """Requests to both tasks in turn, 50 ms apart, while the ``with`` block runs."""
-
-    def __init__(self):
-        self.ok, self.failed, self.errors = 0, 0, []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        turn = 0
-        while not self._stop.is_set():
-            try:
-                with urllib.request.urlopen(TASKS[turn % 2], timeout=2) as response:
-                    response.read()
-                self.ok += 1
-            except OSError as exc:
-                self.failed += 1
-                self.errors.append(repr(exc))
-            turn += 1
-            time.sleep(0.05)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
+def request():
+    """One request (labtest.Load makes them 50 ms apart), to each task in turn."""
+    with urllib.request.urlopen(next(TARGETS), timeout=2) as response:
+        return response.read()
 
 
 def one_round(path):
-    with Requests() as load:
+    with Load(request, interval=0.05) as load:
         subprocess.run(["docker", "stop", "-t", "0", *(f"{LAB}-{host}" for host in LOST)], check=True,
                        capture_output=True)
         lost_at = time.monotonic()
