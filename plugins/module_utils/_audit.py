@@ -14,6 +14,10 @@ from __future__ import annotations
 import datetime
 import re
 
+from cryptography.x509.oid import NameOID
+
+from ansible_collections.paddock.platform.plugins.module_utils._pki import load_cert
+
 SWARM_PORTS = {2377, 7946}
 # Swarm renews a node's certificate at a random point between 50% and 80% of its lifetime.
 SWARM_RENEWS_BY = 0.8
@@ -110,16 +114,12 @@ def checks(probe, swarm_node, autolock=None, renew_days=None):
 
 def _expiry(pem):
     """(subject's common name, not before, not after) of one PEM certificate, or None."""
-    from cryptography import x509  # the controller's; imported here so the host checks need nothing
-    from cryptography.x509.oid import NameOID
-    try:
-        cert = x509.load_pem_x509_certificate(pem.encode())
-    except ValueError:
+    cert = load_cert(pem.encode())
+    if cert is None:
         return None
     names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    before = getattr(cert, "not_valid_before_utc", None) or cert.not_valid_before.replace(tzinfo=datetime.UTC)
-    after = getattr(cert, "not_valid_after_utc", None) or cert.not_valid_after.replace(tzinfo=datetime.UTC)
-    return (names[0].value if names else cert.subject.rfc4514_string()), before, after
+    return (names[0].value if names else cert.subject.rfc4514_string()), cert.not_valid_before_utc, \
+        cert.not_valid_after_utc
 
 
 def pem_blocks(texts):
