@@ -26,6 +26,7 @@ ARGS = {
     "renew_days": {"type": "int", "default": 30},
     "hosts": {"type": "list", "elements": "dict", "default": []},
     "users": {"type": "list", "elements": "dict", "default": []},
+    "services": {"type": "list", "elements": "dict", "default": []},
     "context_endpoint": {"type": "str"},
     "part": {"type": "str", "choices": ["all", "environment", "hosts", "join_tokens_rotated"], "default": "all"},
     "registry_clients": {"type": "bool", "default": False},
@@ -131,6 +132,24 @@ class Environment:
             want = {"subject": f"registry {host['name']}", "names": host.get("names") or [], "usage": "serverAuth"}
             self.leaf(os.path.join(self.root, "registry"), want, days, ca)
 
+    def services(self, ca, ca_pem):
+        """The platform's own HTTPS services (the console): a server certificate each, in
+        services/NAME/ with the CA; those no longer listed are removed."""
+        services_dir, services = os.path.join(self.root, "services"), self.args.get("services") or []
+        if services or os.path.isdir(services_dir):
+            self._directory(services_dir)
+        for service in services:
+            path = os.path.join(services_dir, service["name"])
+            want = {"subject": f"{self.args['environment']} {service['name']}", "names": service.get("names") or [],
+                    "usage": "serverAuth"}
+            self.leaf(path, want, self.args["server_days"], ca)
+            self._put(os.path.join(path, "ca.pem"), ca_pem, 0o644, f"CA beside the certificate of {service['name']}")
+        listed = set(os.listdir(services_dir)) if os.path.isdir(services_dir) else set()
+        for name in sorted(listed - {s["name"] for s in services}):
+            self.changes.append(f"certificate of {name} removed")
+            if not self.check:
+                shutil.rmtree(os.path.join(services_dir, name))
+
     def users_gone(self, users_dir, names):
         gone = sorted(set(os.listdir(users_dir)) - set(names)) if os.path.isdir(users_dir) else []
         for name in gone:
@@ -199,6 +218,7 @@ class Environment:
             if new or new_ca:
                 renewed.add(user["name"])
         gone = self.users_gone(users_dir, [u["name"] for u in self.args["users"]])
+        self.services(ca, ca_pem)
         self.rotate_join_tokens = self.join_token_readers(first)
         return renewed, gone
 
@@ -272,7 +292,7 @@ class ActionModule(ActionBase):
             pass
         elif args.get("context_endpoint") and shutil.which("docker"):
             contexts = Contexts(args["environment"], args["context_endpoint"], check)
-            contexts.converge(args["users"], os.path.join(args["dir"], "users"),
+            contexts.converge([u for u in args["users"] if u.get("context", True)], os.path.join(args["dir"], "users"),
                               lambda u: f"Paddock {args['environment']}, {u['name']} ({u['role']})")
             changes = changes + contexts.changes
         elif args.get("context_endpoint"):

@@ -9,6 +9,8 @@ import os
 import ssl
 
 from ansible_collections.paddock.platform.plugins.module_utils._access import (
+    console_identities,
+    console_users,
     member_allow_errors,
     users_errors,
 )
@@ -31,4 +33,5 @@ def users_access(users, pki_dir):
 class FilterModule:
     def filters(self):
         return {"paddock_users_errors": users_errors, "paddock_users_access": users_access,
-                "paddock_member_allow_errors": member_allow_errors}
+                "paddock_member_allow_errors": member_allow_errors, "console_identities": console_identities,
+                "console_users": console_users}

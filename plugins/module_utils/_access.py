@@ -18,7 +18,30 @@ from ansible_collections.paddock.platform.plugins.module_utils._problems import 
 
 ROLES = ("admin", "member", "read-only")
 NAME = re.compile(r"^[a-z][a-z0-9._-]{0,63}$")
-KEYS = {"name", "role", "ssh_authorized_keys"}
+KEYS = {"name", "role", "ssh_authorized_keys", "password_hash"}
+# The console's identities on the engines, one per role its users have (console_identities).
+CONSOLE_PREFIX = "paddock-console-"
+# crypt(3) hashes the console verifies (passlib): sha512-crypt and sha256-crypt (mkpasswd -m
+# sha-512, Ansible's password_hash filter) and bcrypt.
+CRYPT = re.compile(r"^(\$6\$(rounds=\d+\$)?[./0-9A-Za-z]{1,16}\$[./0-9A-Za-z]{86}"
+                   r"|\$5\$(rounds=\d+\$)?[./0-9A-Za-z]{1,16}\$[./0-9A-Za-z]{43}"
+                   r"|\$2[aby]\$\d\d\$[./0-9A-Za-z]{53})$")
+
+
+def console_identities(users, enabled=True):
+    """The console's users on the engines: one identity per role that a user with a console
+    password has, so that the console never holds a role none of its users has. None when the
+    console is not ``enabled``."""
+    if not enabled:
+        return []
+    roles = {u.get("role") for u in users or [] if isinstance(u, dict) and u.get("password_hash")}
+    return [{"name": CONSOLE_PREFIX + role, "role": role, "context": False} for role in ROLES if role in roles]
+
+
+def console_users(users):
+    """The console's login list: ``{name: {role, hash}}`` of the users with a password_hash."""
+    return {u["name"]: {"role": u["role"], "hash": str(u["password_hash"])}
+            for u in users or [] if isinstance(u, dict) and u.get("password_hash")}
 
 
 def users_errors(users):
@@ -33,12 +56,19 @@ def users_errors(users):
             errors.append(f"{where}.name: must be a lower-case user name (letters, digits, . _ -), got {name!r}")
         elif name in seen:
             errors.append(f"{where}.name: {name} is already listed as paddock_users[{seen[name]}]")
+        elif name.startswith(CONSOLE_PREFIX):
+            errors.append(f"{where}.name: {name}: names starting with {CONSOLE_PREFIX} are the console's own")
         else:
             seen[name] = index
         if user.get("role") is None:
             errors.append(f"{where}.role: missing: one of {', '.join(ROLES)}")
         elif user.get("role") not in ROLES:
             errors.append(f"{where}.role: must be one of {', '.join(ROLES)}, got {user.get('role')!r}")
+        hashed = user.get("password_hash")
+        if hashed is not None and not (isinstance(hashed, str) and CRYPT.match(str(hashed))):
+            # Never the value: a hash is a secret too.
+            errors.append(f"{where}.password_hash: must be a crypt hash: $6$ (mkpasswd -m sha-512, or Ansible's "
+                          "password_hash('sha512')), $5$ or bcrypt's $2b$")
         keys = user.get("ssh_authorized_keys", [])
         if not isinstance(keys, list):
             errors.append(f"{where}.ssh_authorized_keys: must be a list of public keys (ssh-ed25519 AAAA...)")
@@ -92,4 +122,47 @@ def admin_networks_errors(networks):
         elif network.prefixlen == 0:
             errors.append(f"{origin(value, where)}: paddock_admin_networks[{index}]: {value} is every address; "
                           "list the networks operators work from")
+    return errors
+
+
+# Ports a manager already serves (roles' defaults); the console listens on the host's network.
+TAKEN_PORTS = {22: "SSH", 2376: "the engines' TLS API", 2377: "Swarm's cluster management", 7946: "Swarm's gossip",
+               9100: "the host agent", 5000: "the registry", 5001: "the registry's push port"}
+
+
+CONSOLE_SETTINGS = ("paddock_console_enabled", "paddock_console_port", "paddock_console_session_minutes",
+                    "paddock_console_names", "paddock_tls", "paddock_users")
+
+
+def console_errors(settings):
+    """Every problem of the console's settings (paddock_console_*), read from the first host."""
+    where = "inventory"
+    enabled = settings.get("paddock_console_enabled", False)
+    if not isinstance(enabled, bool):
+        return [f"{origin(enabled, where)}: paddock_console_enabled: must be true or false, got {enabled!r}"]
+    if not enabled:
+        return []
+    errors = []
+    if settings.get("paddock_tls", True) in (False, "false", "no"):
+        errors.append(f"{where}: paddock_console_enabled: the console acts through the engines' TLS API with "
+                      "each user's role; it needs paddock_tls: true")
+    users = settings.get("paddock_users") or []
+    if not any(isinstance(u, dict) and u.get("password_hash") for u in users if isinstance(users, list)):
+        errors.append(f"{origin(users, where)}: paddock_console_enabled: no user of paddock_users has a "
+                      "password_hash, so nobody could log in to the console")
+    port = settings.get("paddock_console_port", 8443)
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        errors.append(f"{origin(port, where)}: paddock_console_port: must be a port number (1-65535), got {port!r}")
+    elif port in TAKEN_PORTS:
+        errors.append(f"{origin(port, where)}: paddock_console_port: {port} is {TAKEN_PORTS[port]}'s port "
+                      "on the managers")
+    minutes = settings.get("paddock_console_session_minutes", 480)
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < 1:
+        errors.append(f"{origin(minutes, where)}: paddock_console_session_minutes: must be a whole number of "
+                      f"minutes (at least 1), got {minutes!r}")
+    names = settings.get("paddock_console_names", [])
+    if not isinstance(names, list) or not all(isinstance(n, str) and re.match(r"^[A-Za-z0-9.:-]+$", n)
+                                              for n in names):
+        errors.append(f"{origin(names, where)}: paddock_console_names: must be a list of DNS names and "
+                      "addresses clients use (console.example.com, 192.0.2.10)")
     return errors

@@ -157,6 +157,7 @@ def check(names, hostvars, groups, inventory_dir, specs):
     errors += _access.users_errors(first.get("paddock_users"))
     errors += _access.member_allow_errors(first.get("paddock_member_allow"))
     errors += _access.admin_networks_errors(first.get("paddock_admin_networks"))
+    errors += _access.console_errors({key: first[key] for key in _access.CONSOLE_SETTINGS if key in first})
     errors += _images.errors(first.get("paddock_images") or [], inventory_dir)
     errors += _certificates.errors(first.get("paddock_certificates"), inventory_dir)
     addresses = {}

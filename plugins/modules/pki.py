@@ -63,7 +63,19 @@ options:
     elements: dict
     default: []
   users:
-    description: The users of C(paddock_users) - C(name) and C(role).
+    description:
+      - The users of C(paddock_users) - C(name) and C(role) - and the console's identities. A
+        user with C(context) false gets a bundle but no docker context (an identity of a
+        service, not of a person).
+    type: list
+    elements: dict
+    default: []
+  services:
+    description:
+      - The platform's own HTTPS services (the console) - C(name) and C(names), the alternative
+        names its server certificate carries (C(DNS:x), C(IP:y)). Each gets a key and a server
+        certificate from the environment's CA in C(services/NAME/), with C(ca.pem). Those no
+        longer listed are removed.
     type: list
     elements: dict
     default: []

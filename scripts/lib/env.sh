@@ -47,7 +47,8 @@ ensure_venv() {
 
 ensure_env() {
   # haproxy: stack validation checks a load balancer's custom lines with haproxy -c.
-  apt_install debootstrap openssh-client ca-certificates tcpdump wrk haproxy
+  # chromium, chromium-driver: the console's tests drive a real browser (molecule/stacks).
+  apt_install debootstrap openssh-client ca-certificates tcpdump wrk haproxy chromium chromium-driver
   ensure_engine
   ensure_venv
 }

@@ -355,7 +355,7 @@ def test_the_inventorys_users_are_checked_key_by_key_before_any_host_is_touched(
         "inventory: paddock_users[0].ssh_authorized_keys[1]: not an SSH public key: a line break (a second key "
         "would ride along): one key per entry",
         "inventory: paddock_users[0].ssh_authorized_keys[2]: not an SSH public key: not a string",
-        "inventory: paddock_users[1].shell: unknown key (known: name, role, ssh_authorized_keys)",
+        "inventory: paddock_users[1].shell: unknown key (known: name, password_hash, role, ssh_authorized_keys)",
         "inventory: paddock_users[1].name: must be a lower-case user name (letters, digits, . _ -), got 'Bob'",
         "inventory: paddock_users[1].role: must be one of admin, member, read-only, got 'root'",
         "inventory: paddock_users[2].name: alice is already listed as paddock_users[0]",

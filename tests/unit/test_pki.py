@@ -193,3 +193,19 @@ def test_each_host_gets_an_ike_certificate_for_its_own_addresses_from_a_ca_that_
     assert certificate(tmp_path / "hosts" / "node1" / "cert.pem").issuer != ike.issuer
     again, _, _ = converge(tmp_path, hosts=hosts, ike=True)
     assert (again.changes, again.issued) == ([], {})
+
+
+def test_a_platform_service_gets_a_server_certificate_for_its_names_kept_then_removed_when_unlisted(tmp_path):
+    console = [{"name": "console", "names": ["IP:192.0.2.10", "DNS:console.example.com"]}]
+    environment, _, _ = converge(tmp_path, services=console)
+    assert "test console" in environment.issued
+    issued = certificate(tmp_path / "services" / "console" / "cert.pem")
+    names = issued.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert {str(n.value) for n in names} == {"192.0.2.10", "console.example.com"}
+    usage = issued.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert [u._name for u in usage] == ["serverAuth"]
+    assert stat.S_IMODE(os.stat(tmp_path / "services" / "console" / "key.pem").st_mode) == 0o600
+    assert converge(tmp_path, services=console)[0].changes == []
+    environment, _, _ = converge(tmp_path)
+    assert environment.changes == ["certificate of console removed"]
+    assert not (tmp_path / "services" / "console").exists()

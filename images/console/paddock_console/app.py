@@ -1,0 +1,373 @@
+"""Paddock's console: Rancher's web view of hosts, stacks and services, over the Swarm API.
+
+A Starlette application served by uvicorn over HTTPS. Every request to an engine goes through
+its TLS API with the identity of the logged-in user's role (a client certificate that Paddock
+issued), so the engines' authorization plugin enforces the same policy as for the docker CLI.
+Nothing here holds more rights than the role of the user it acts for.
+
+Configuration (the console role writes it): the files of /run/secrets (Swarm secrets) and
+environment variables, listed in ``Config``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import json
+import logging
+import os
+import secrets
+import sys
+import threading
+import time
+
+import docker
+from passlib.context import CryptContext
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from paddock_console import model
+
+HERE = os.path.dirname(__file__)
+LOG = logging.getLogger("paddock.console")
+HASHES = CryptContext(schemes=["sha512_crypt", "sha256_crypt", "bcrypt"])
+# Verified when the user is unknown, so that a wrong name costs as long as a wrong password.
+DUMMY = HASHES.hash(secrets.token_hex(8), scheme="sha512_crypt")
+
+
+class Config:
+    def __init__(self, environ=os.environ):
+        self.secrets = environ.get("PADDOCK_CONSOLE_SECRETS", "/run/secrets")
+        self.engines = [e for e in environ.get("PADDOCK_ENGINES", "").split(",") if e]
+        self.managed = {s for s in environ.get("PADDOCK_MANAGED_STACKS", "").split(",") if s}
+        self.environment = environ.get("PADDOCK_ENVIRONMENT", "paddock")
+        self.session_seconds = int(environ.get("PADDOCK_SESSION_MINUTES", "480")) * 60
+        self.port = int(environ.get("PADDOCK_CONSOLE_PORT", "8443"))
+
+    def secret(self, name):
+        return os.path.join(self.secrets, f"paddock-console-{name}")
+
+    def read(self, name):
+        with open(self.secret(name), encoding="utf-8") as handle:
+            return handle.read()
+
+
+class Engines:
+    """One Docker client per role, to the first manager that answers; a manager that stops
+    answering is replaced by the next on the following request."""
+
+    def __init__(self, config):
+        self.config, self.clients, self.lock = config, {}, threading.Lock()
+
+    def _connect(self, role):
+        tls = docker.tls.TLSConfig(client_cert=(self.config.secret(f"{role}-cert"), self.config.secret(f"{role}-key")),
+                                   ca_cert=self.config.secret("ca"), verify=True)
+        last = None
+        for engine in self.config.engines:
+            client = docker.DockerClient(base_url=f"tcp://{engine}", tls=tls, timeout=10, version="1.41")
+            try:
+                client.ping()
+                return client
+            except (docker.errors.DockerException, OSError) as exc:
+                last = exc
+        raise RuntimeError(f"no manager's engine answers ({', '.join(self.config.engines)}): {last}")
+
+    def api(self, role):
+        with self.lock:
+            client = self.clients.get(role)
+        if client is not None:
+            try:
+                client.ping()
+                return client.api
+            except (docker.errors.DockerException, OSError):
+                pass
+        client = self._connect(role)
+        with self.lock:
+            self.clients[role] = client
+        return client.api
+
+
+class Actions:
+    """What users did through the console: kept for the Events page and printed as JSON lines
+    (``docker service logs paddock-console_console``). Never a password."""
+
+    def __init__(self):
+        self.recent, self.lock = collections.deque(maxlen=500), threading.Lock()
+
+    def record(self, user, action, target, result):
+        entry = {"time": int(time.time()), "who": user, "type": "console", "action": action, "target": target,
+                 "result": result}
+        with self.lock:
+            self.recent.append(entry)
+        print(json.dumps({"paddock_console_action": entry}), flush=True)
+
+
+def create_app(config=None):
+    config = config or Config()
+    users = model.load_users(config.read("users"))
+    engines, actions = Engines(config), Actions()
+    templates = Jinja2Templates(directory=os.path.join(HERE, "templates"))
+    templates.env.globals.update(environment=config.environment, can=model.can)
+    failures = {}  # user name -> times of its refused logins in the last minute
+
+    def page(request, name, **context):
+        fragment = request.headers.get("x-paddock-fragment") == "1"
+        context.update(request=request, user=request.session.get("user"), role=request.session.get("role"),
+                       csrf=request.session.get("csrf"), fragment=fragment,
+                       notice=request.session.pop("notice", None))
+        return templates.TemplateResponse(name, context)
+
+    def unavailable(request, problem):
+        response = page(request, "error.html", problem=problem)
+        response.status_code = 503
+        return response
+
+    def session_user(request):
+        """The logged-in user, or None: a session older than its lifetime, or of a user no longer
+        listed (or whose role changed), is over."""
+        session = request.session
+        user = users.get(session.get("user") or "")
+        expired = time.time() - session.get("at", 0) > config.session_seconds
+        if not user or user["role"] != session.get("role") or expired:
+            session.clear()
+            return None
+        return session["user"]
+
+    def guarded(action):
+        def wrap(handler):
+            def endpoint(request):
+                if session_user(request) is None:
+                    if request.headers.get("x-paddock-fragment") == "1":
+                        return PlainTextResponse("session over", status_code=401)
+                    return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+                if not model.can(request.session["role"], action):
+                    return PlainTextResponse(f"{request.session['role']} may not {action}", status_code=403)
+                if request.method == "POST" and not model.same_token(request.session.get("csrf"),
+                                                                     request.state.form.get("csrf")):
+                    return PlainTextResponse("the form's token does not match this session", status_code=403)
+                try:
+                    return handler(request, engines.api(request.session["role"]))
+                except docker.errors.APIError as exc:
+                    if request.method != "POST":
+                        return unavailable(request, f"the engine answered {exc.status_code}: {exc.explanation or exc}")
+                    request.session["notice"] = f"refused by the engine: {exc.explanation or exc}"
+                    return RedirectResponse(request.headers.get("referer") or "/", status_code=303)
+                except (RuntimeError, docker.errors.DockerException, OSError) as exc:
+                    LOG.warning("engine unavailable: %s", exc)
+                    return unavailable(request, str(exc))
+            return endpoint
+        return wrap
+
+    async def with_form(request, endpoint):
+        request.state.form = await request.form() if request.method == "POST" else {}
+        request.state.delay = 0
+        response = await run_in_threadpool(endpoint, request)
+        if request.state.delay:  # a refused login answers late, without holding a worker thread
+            await asyncio.sleep(request.state.delay)
+        return response
+
+    def route(path, endpoint, methods=("GET",)):
+        async def handler(request):
+            return await with_form(request, endpoint)
+        return Route(path, handler, methods=list(methods))
+
+    # -- login ------------------------------------------------------------------------------
+    def login_form(request):
+        request.session.setdefault("csrf", secrets.token_urlsafe(32))
+        return page(request, "login.html", next=request.query_params.get("next", "/"), error=None)
+
+    def login(request):
+        form = request.state.form
+        name, password = str(form.get("username", "")), str(form.get("password", ""))
+        target = str(form.get("next") or "/")
+        target = target if target.startswith("/") and not target.startswith("//") else "/"
+        if not model.same_token(request.session.get("csrf"), form.get("csrf")):
+            return PlainTextResponse("the form's token does not match this session", status_code=403)
+        client = request.client.host if request.client else "?"
+        if len(failures) > 10000:  # names tried at random must not grow the table without end
+            failures.clear()
+        recent = [t for t in failures.pop(name, []) if time.time() - t < 60]
+        if recent:
+            failures[name] = recent
+        user = users.get(name)
+        ok = HASHES.verify(password, user["hash"] if user else DUMMY) and user is not None and len(recent) < 10
+        if not ok:
+            failures[name] = recent + [time.time()]
+            LOG.warning("login refused for %r from %s", name, client)
+            actions.record(name or "-", "login", client, "refused")
+            request.state.delay = 1
+            return page(request, "login.html", next=target, error="Wrong user name or password.")
+        request.session.clear()
+        request.session.update(user=name, role=user["role"], at=int(time.time()), csrf=secrets.token_urlsafe(32))
+        actions.record(name, "login", client, "ok")
+        return RedirectResponse(target, status_code=303)
+
+    def logout(request):
+        if model.same_token(request.session.get("csrf"), request.state.form.get("csrf")):
+            actions.record(request.session.get("user", "-"), "logout", "", "ok")
+            request.session.clear()
+        return RedirectResponse("/login", status_code=303)
+
+    # -- pages ------------------------------------------------------------------------------
+    @guarded("view")
+    def home(request, api):
+        return RedirectResponse("/infrastructure", status_code=303)
+
+    @guarded("view")
+    def infrastructure(request, api):
+        nodes, services = api.nodes(), api.services()
+        tasks = api.tasks(filters={"desired-state": "running"})
+        return page(request, "infrastructure.html", hosts=model.hosts_view(nodes, tasks, services))
+
+    @guarded("view")
+    def stacks(request, api):
+        services, nodes = api.services(), api.nodes()
+        tasks = api.tasks(filters={"desired-state": "running"})
+        return page(request, "stacks.html", stacks=model.stacks_view(services, tasks, nodes, config.managed))
+
+    @guarded("view")
+    def service(request, api):
+        found = api.inspect_service(request.path_params["id"])
+        names = model.node_names(api.nodes())
+        tasks = api.tasks(filters={"service": found["ID"]})
+        row = model.service_row(found, tasks, names)
+        stack = (found["Spec"].get("Labels") or {}).get(model.STACK_LABEL)
+        return page(request, "service.html", service=row, tasks=model.task_rows(tasks, names), stack=stack,
+                    managed=stack in config.managed)
+
+    @guarded("logs")
+    def logs(request, api):
+        found = api.inspect_service(request.path_params["id"])
+        lines = api.service_logs(found["ID"], stdout=True, stderr=True, timestamps=True, tail=200)
+        text = b"".join(lines).decode("utf-8", "replace") if not isinstance(lines, bytes) else lines.decode()
+        return PlainTextResponse(text)
+
+    @guarded("view")
+    def events(request, api):
+        now = int(time.time())
+        seen = [model.event_row(e) for e in api.events(since=now - 3600, until=now, decode=True,
+                                                       filters={"type": ["service", "node"]})]
+        with actions.lock:
+            own = list(actions.recent)
+        rows = sorted(seen + own, key=lambda e: e["time"], reverse=True)[:300]
+        for row in rows:
+            row["when"] = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(row["time"]))
+        return page(request, "events.html", events=rows)
+
+    # -- actions ----------------------------------------------------------------------------
+    def _update(request, api, what, change):
+        found = api.inspect_service(request.path_params["id"])
+        name = found["Spec"]["Name"]
+        spec = found["Spec"]
+        try:
+            detail = change(spec)
+        except ValueError as exc:
+            request.session["notice"] = f"{name}: {exc}"
+            return RedirectResponse(f"/services/{found['ID']}", status_code=303)
+        try:
+            api.update_service(found["ID"], found["Version"]["Index"], task_template=spec["TaskTemplate"],
+                               name=name, labels=spec.get("Labels"), mode=spec.get("Mode"),
+                               update_config=spec.get("UpdateConfig"), rollback_config=spec.get("RollbackConfig"),
+                               endpoint_spec=spec.get("EndpointSpec"), fetch_current_spec=False)
+        except docker.errors.APIError as exc:
+            actions.record(request.session["user"], what, name, f"refused: {exc.explanation or exc}")
+            raise
+        actions.record(request.session["user"], what, name, detail)
+        request.session["notice"] = f"{name}: {detail}"
+        return RedirectResponse(request.headers.get("referer") or "/stacks", status_code=303)
+
+    @guarded("scale")
+    def scale(request, api):
+        def change(spec):
+            if "Replicated" not in spec.get("Mode", {}):
+                raise ValueError("a global service runs one task per node and has no scale")
+            before = spec["Mode"]["Replicated"].get("Replicas", 0)
+            after = model.scaled(before, 1 if request.state.form.get("delta") == "+1" else -1)
+            spec["Mode"]["Replicated"]["Replicas"] = after
+            return f"scaled from {before} to {after}"
+        return _update(request, api, "scale", change)
+
+    @guarded("update")
+    def upgrade(request, api):
+        tag = str(request.state.form.get("tag", "")).strip()
+
+        def change(spec):
+            problem = model.tag_problem(tag)
+            if problem:
+                raise ValueError(problem)
+            container = spec["TaskTemplate"]["ContainerSpec"]
+            before = container["Image"].split("@", 1)[0]
+            container["Image"] = model.image_with_tag(before, tag)
+            return f"upgraded from {before} to {container['Image']}"
+        return _update(request, api, "upgrade", change)
+
+    @guarded("update")
+    def rollback(request, api):
+        previous = api.inspect_service(request.path_params["id"]).get("PreviousSpec")
+
+        def change(spec):
+            if not previous:
+                raise ValueError("nothing to roll back to")
+            image = spec["TaskTemplate"]["ContainerSpec"]["Image"].split("@", 1)[0]
+            spec.clear()
+            spec.update(previous)
+            return f"rolled back from {image} to {previous['TaskTemplate']['ContainerSpec']['Image'].split('@', 1)[0]}"
+        return _update(request, api, "rollback", change)
+
+    def health(request):
+        return PlainTextResponse("ok")
+
+    routes = [
+        route("/login", login_form),
+        route("/login", login, ("POST",)),
+        route("/logout", logout, ("POST",)),
+        route("/", home),
+        route("/infrastructure", infrastructure),
+        route("/stacks", stacks),
+        route("/services/{id}", service),
+        route("/services/{id}/logs", logs),
+        route("/services/{id}/scale", scale, ("POST",)),
+        route("/services/{id}/upgrade", upgrade, ("POST",)),
+        route("/services/{id}/rollback", rollback, ("POST",)),
+        route("/events", events),
+        Route("/healthz", health),
+        Mount("/static", StaticFiles(directory=os.path.join(HERE, "static")), name="static"),
+    ]
+    app = Starlette(routes=routes, middleware=[
+        Middleware(SessionMiddleware, secret_key=config.read("session").strip(), session_cookie="paddock_console",
+                   max_age=config.session_seconds, same_site="strict", https_only=True),
+    ])
+
+    @app.middleware("http")
+    async def headers(request, call_next):
+        response: Response = await call_next(request)
+        response.headers["Content-Security-Policy"] = ("default-src 'self'; img-src 'self' data:; "
+                                                       "frame-ancestors 'none'; form-action 'self'")
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return app
+
+
+def main():
+    import uvicorn
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+    LOG.addHandler(handler)
+    LOG.setLevel(logging.INFO)
+    config = Config()
+    uvicorn.run(create_app(config), host="0.0.0.0", port=config.port, proxy_headers=False,
+                ssl_certfile=config.secret("tls-cert"), ssl_keyfile=config.secret("tls-key"),
+                ssl_ciphers="ECDHE+AESGCM:ECDHE+CHACHA20", log_level="info")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,176 @@
+"""What the console's pages show, from what the Swarm API returns: pure functions, no I/O.
+
+The engine's JSON (``GET /nodes``, ``/services``, ``/tasks``) goes in; the rows a page renders
+come out. Kept apart from the web application so that it can be tested without a server.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import re
+
+ROLES = ("admin", "member", "read-only")
+# What each role may ask of the console. The engines' authorization plugin decides again for
+# every request the console makes with the role's identity; this only hides what would be refused.
+CAN = {
+    "admin": {"view", "scale", "update", "logs"},
+    "member": {"view", "scale", "update", "logs"},
+    "read-only": {"view", "logs"},
+}
+STACK_LABEL = "com.docker.stack.namespace"
+# A crypt(3) hash as passlib verifies it: sha512-crypt, sha256-crypt or bcrypt.
+HASH = re.compile(r"^(\$6\$|\$5\$|\$2[aby]\$)")
+
+
+def can(role, action):
+    return action in CAN.get(role, ())
+
+
+def load_users(text):
+    """``{"alice": {"role": "admin", "hash": "$6$..."}}`` from the users file; a user whose role
+    or hash is not one the console knows is left out (never let in with a guessed role)."""
+    users = json.loads(text or "{}")
+    return {name: {"role": user["role"], "hash": user["hash"]} for name, user in users.items()
+            if isinstance(user, dict) and user.get("role") in ROLES and HASH.match(str(user.get("hash", "")))}
+
+
+def same_token(expected, given):
+    """A form's CSRF token against the session's, in constant time; neither may be empty."""
+    return bool(expected) and bool(given) and hmac.compare_digest(str(expected), str(given))
+
+
+def scaled(replicas, delta):
+    """The replica count after pressing + or - (never below 0)."""
+    return max(0, int(replicas) + int(delta))
+
+
+def _running(task):
+    return task.get("DesiredState") == "running" and (task.get("Status") or {}).get("State") == "running"
+
+
+def replicas_of(service):
+    """The wanted replica count, or None for a global service."""
+    mode = (service.get("Spec") or {}).get("Mode") or {}
+    return (mode.get("Replicated") or {}).get("Replicas") if "Replicated" in mode else None
+
+
+def image_of(service):
+    """The image without its digest: ``registry:5000/apacz:1``."""
+    image = (((service.get("Spec") or {}).get("TaskTemplate") or {}).get("ContainerSpec") or {}).get("Image", "")
+    return image.split("@", 1)[0]
+
+
+def ports_of(service):
+    ports = ((service.get("Endpoint") or {}).get("Ports") or
+             ((service.get("Spec") or {}).get("EndpointSpec") or {}).get("Ports") or [])
+    return [f"{p.get('PublishedPort', '')}:{p.get('TargetPort', '')}/{p.get('Protocol', 'tcp')}"
+            + (" (host)" if p.get("PublishMode") == "host" else "") for p in ports]
+
+
+def node_names(nodes):
+    return {n["ID"]: (n.get("Description") or {}).get("Hostname", n["ID"][:12]) for n in nodes}
+
+
+def hosts_view(nodes, tasks, services):
+    """Each node as the Infrastructure page lists it, with the task containers it runs."""
+    names = {s["ID"]: s["Spec"]["Name"] for s in services}
+    rows = []
+    for node in sorted(nodes, key=lambda n: (n.get("Description") or {}).get("Hostname", "")):
+        spec, status = node.get("Spec") or {}, node.get("Status") or {}
+        manager = node.get("ManagerStatus") or {}
+        running = sorted(
+            ({"name": f"{names.get(t.get('ServiceID'), t.get('ServiceID', '')[:12])}."
+                      f"{t.get('Slot') or t.get('NodeID', '')[:12]}",
+              "image": ((t.get("Spec") or {}).get("ContainerSpec") or {}).get("Image", "").split("@", 1)[0],
+              "state": (t.get("Status") or {}).get("State", "")}
+             for t in tasks if t.get("NodeID") == node["ID"] and _running(t)),
+            key=lambda c: c["name"])
+        rows.append({
+            "id": node["ID"],
+            "hostname": (node.get("Description") or {}).get("Hostname", ""),
+            "state": status.get("State", ""),
+            "address": status.get("Addr", ""),
+            "role": spec.get("Role", ""),
+            "leader": bool(manager.get("Leader")),
+            "reachability": manager.get("Reachability", ""),
+            "availability": spec.get("Availability", ""),
+            "labels": dict(sorted((spec.get("Labels") or {}).items())),
+            "engine": ((node.get("Description") or {}).get("Engine") or {}).get("EngineVersion", ""),
+            "cpus": round(((node.get("Description") or {}).get("Resources") or {}).get("NanoCPUs", 0) / 1e9, 1),
+            "memory_gib": round(((node.get("Description") or {}).get("Resources") or {}).get("MemoryBytes", 0)
+                                / 2 ** 30, 1),
+            "containers": running,
+        })
+    return rows
+
+
+def service_row(service, tasks, names):
+    mine = [t for t in tasks if t.get("ServiceID") == service["ID"]]
+    running = [t for t in mine if _running(t)]
+    labels = (service.get("Spec") or {}).get("Labels") or {}
+    return {
+        "id": service["ID"],
+        "name": service["Spec"]["Name"],
+        "short": service["Spec"]["Name"].removeprefix(labels.get(STACK_LABEL, "") + "_") if labels.get(
+            STACK_LABEL) else service["Spec"]["Name"],
+        "image": image_of(service),
+        "replicas": replicas_of(service),
+        "running": len(running),
+        "ports": ports_of(service),
+        "nodes": sorted({names.get(t.get("NodeID"), "") for t in running}),
+        "lb": labels.get("io.paddock.lb") == "true",
+        "updating": ((service.get("UpdateStatus") or {}).get("State") or "") in ("updating", "rollback_started"),
+        "previous": bool(service.get("PreviousSpec")),
+    }
+
+
+def stacks_view(services, tasks, nodes, managed):
+    """Services grouped by stack (``com.docker.stack.namespace``); those outside any stack under
+    ``None``. ``managed``: the stacks the inventory (Git) deploys."""
+    names = node_names(nodes)
+    stacks = {}
+    for service in services:
+        stack = ((service.get("Spec") or {}).get("Labels") or {}).get(STACK_LABEL)
+        stacks.setdefault(stack, []).append(service_row(service, tasks, names))
+    return [{"name": name, "managed": name in managed,
+             "services": sorted(rows, key=lambda r: r["name"])}
+            for name, rows in sorted(stacks.items(), key=lambda item: (item[0] is None, item[0] or ""))]
+
+
+def task_rows(tasks, names):
+    """A service's tasks, newest first, as ``docker service ps`` lists them."""
+    rows = []
+    for task in sorted(tasks, key=lambda t: t.get("CreatedAt", ""), reverse=True):
+        status = task.get("Status") or {}
+        rows.append({"id": task["ID"][:12], "slot": task.get("Slot", ""), "node": names.get(task.get("NodeID"), ""),
+                     "desired": task.get("DesiredState", ""), "state": status.get("State", ""),
+                     "since": status.get("Timestamp", "")[:19].replace("T", " "), "error": status.get("Err", ""),
+                     "image": ((task.get("Spec") or {}).get("ContainerSpec") or {}).get("Image", "").split("@")[0]})
+    return rows
+
+
+def event_row(event):
+    """One engine event (``GET /events``) as the Events page lists it."""
+    actor = event.get("Actor") or {}
+    attributes = actor.get("Attributes") or {}
+    return {"time": int(event.get("time", 0)), "who": "engine", "type": event.get("Type", ""),
+            "action": event.get("Action", ""),
+            "target": attributes.get("name") or attributes.get("com.docker.swarm.service.name")
+            or actor.get("ID", "")[:12]}
+
+
+def image_with_tag(image, tag):
+    """``registry:5000/apacz:1`` with tag 2 -> ``registry:5000/apacz:2`` (a port is not a tag)."""
+    image = image.split("@", 1)[0]
+    slash = image.rfind("/")
+    colon = image.rfind(":")
+    base = image[:colon] if colon > slash else image
+    return f"{base}:{tag}"
+
+
+TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+
+
+def tag_problem(tag):
+    return None if TAG.match(tag or "") else "a tag is letters, digits, _ . - (at most 128), not starting with . or -"

@@ -1,0 +1,234 @@
+"""The console in a real browser: Debian's headless Chromium, driven by Selenium through
+Debian's chromium-driver. The walkthrough as the seeds tour it, through the web page.
+Screenshots are kept in .test-logs/console/."""
+
+import json
+import os
+import ssl
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
+from labtest import PROJECT, on_host, wait_for  # noqa: E402
+
+SCENARIO = os.environ.get("MOLECULE_SCENARIO_DIRECTORY", os.path.dirname(os.path.dirname(__file__)))
+INVENTORY = os.path.join(SCENARIO, "inventory")
+STATE = os.path.expanduser("~/.paddock/paddock-mol-stacks")
+CONSOLE = "https://10.3.6.11:8443"
+LB = "http://10.3.6.12"
+SHOTS = os.path.join(PROJECT, ".test-logs", "console")
+
+
+def password(user):
+    with open(os.path.join(STATE, "console", user)) as handle:
+        return handle.read().split()[0]  # the password lookup's file: the password, then its salt
+
+
+@pytest.fixture()
+def browser():
+    """Headless Chromium. It skips the certificate check: the first test checks the console's
+    certificate against the environment's CA, which a browser would be given by its admin."""
+    options = webdriver.ChromeOptions()
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--ignore-certificate-errors",
+                     "--window-size=1400,1000"):
+        options.add_argument(argument)
+    options.binary_location = "/usr/bin/chromium"
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.implicitly_wait(0)
+    os.makedirs(SHOTS, exist_ok=True)
+    yield driver
+    driver.quit()
+
+
+def log_in(driver, user, secret=None, path="/"):
+    driver.get(CONSOLE + path)
+    find(driver, "#username").send_keys(user)
+    driver.find_element(By.ID, "password").send_keys(secret or password(user))
+    driver.find_element(By.ID, "login").click()
+    wait_for(lambda: "/login" not in driver.current_url or driver.find_elements(By.ID, "login-error"),
+             timeout=10, interval=0.1)
+
+
+def find(driver, css, timeout=10):
+    """The element once the page shows it (after a click the old page may still be there)."""
+    def found():
+        elements = driver.find_elements(By.CSS_SELECTOR, css)
+        return elements[0] if elements else None
+    element = wait_for(found, timeout=timeout, interval=0.1)
+    assert element is not None, f"{css} not on {driver.current_url}"
+    return element
+
+
+def shot(driver, name):
+    driver.save_screenshot(os.path.join(SHOTS, f"{name}.png"))
+
+
+def apacz_row(driver):
+    return driver.find_element(By.CSS_SELECTOR, '#stack-walkthrough tr[data-service="walkthrough_apacz"]')
+
+
+def scale_shown(driver):
+    """(running, wanted) as the Stacks page shows walkthrough_apacz now."""
+    try:
+        row = apacz_row(driver)
+        return (int(row.find_element(By.CLASS_NAME, "running").text),
+                int(row.find_element(By.CLASS_NAME, "replicas").text))
+    except Exception:  # noqa: BLE001 - the page is being replaced by its live refresh
+        return None
+
+
+def hostnames_through_the_lb(count):
+    got = set()
+    for _ in range(count):
+        with urllib.request.urlopen(LB + "/", timeout=3) as response:
+            got.add(response.read().decode().strip())
+    return got
+
+
+def replicas():
+    return int(on_host(INVENTORY, "st01", "docker service inspect walkthrough_apacz "
+                                          "--format '{{.Spec.Mode.Replicated.Replicas}}'"))
+
+
+def test_the_console_serves_the_environments_ca_and_asks_for_a_login():
+    context = ssl.create_default_context(cafile=os.path.join(STATE, "pki", "ca.pem"))
+    with urllib.request.urlopen(CONSOLE + "/healthz", context=context, timeout=5) as response:
+        assert response.read() == b"ok"
+    request = urllib.request.Request(CONSOLE + "/stacks")
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context),
+                                         type("NoRedirect", (urllib.request.HTTPRedirectHandler,),
+                                              {"redirect_request": lambda *a: None})())
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        opener.open(request, timeout=5)
+    assert refused.value.code == 303 and refused.value.headers["Location"] == "/login?next=/stacks"
+    # Only TLS 1.2 and later.
+    old = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    old.check_hostname, old.verify_mode = False, ssl.CERT_NONE
+    old.minimum_version = old.maximum_version = ssl.TLSVersion.TLSv1_1
+    with pytest.raises((ssl.SSLError, OSError)):
+        urllib.request.urlopen(CONSOLE + "/healthz", context=old, timeout=5)
+
+
+def test_the_walkthrough_in_the_browser_hosts_then_apacz_scaled_to_8_with_plus_answers_from_8(browser):
+    log_in(browser, "alice", path="/infrastructure")
+    assert find(browser, "#whoami").text == "alice (member)"
+    find(browser, "section.host")
+    hosts = {e.get_attribute("data-host"): e for e in browser.find_elements(By.CSS_SELECTOR, "section.host")}
+    assert sorted(hosts) == ["st01", "st02", "st03"]
+    assert hosts["st01"].find_element(By.CLASS_NAME, "role").text.startswith("manager")
+    assert hosts["st01"].find_element(By.CLASS_NAME, "address").text == "10.3.6.11"
+    apacz_on = {h: [c.text for c in e.find_elements(By.CLASS_NAME, "container") if "walkthrough_apacz." in c.text]
+                for h, e in hosts.items()}
+    assert sum(map(len, apacz_on.values())) == 4, apacz_on
+    shot(browser, "infrastructure")
+
+    browser.find_element(By.ID, "nav-stacks").click()
+    stack = find(browser, "#stack-walkthrough")
+    assert "managed by code" in stack.find_element(By.CLASS_NAME, "managed").text
+    assert wait_for(lambda: scale_shown(browser) == (4, 4), timeout=10), scale_shown(browser)
+    # Pressed 4 times: each press is a form post and the page comes back with the new scale.
+    for wanted in range(5, 9):
+        apacz_row(browser).find_element(By.CLASS_NAME, "plus").click()
+        assert wait_for(lambda w=wanted: (scale_shown(browser) or (0, 0))[1] == w, timeout=10), scale_shown(browser)
+    assert replicas() == 8
+    # The tasks start after the page came back: the running count follows without a reload.
+    browser.execute_script("window.paddockNotReloaded = true")
+    assert wait_for(lambda: scale_shown(browser) == (8, 8), timeout=60), scale_shown(browser)
+    assert browser.execute_script("return window.paddockNotReloaded") is True
+    shot(browser, "stacks-scaled-to-8")
+    got = wait_for(lambda: (lambda names: names if len(names) == 8 else None)(hostnames_through_the_lb(16)),
+                   timeout=30)
+    assert got and len(got) == 8, hostnames_through_the_lb(16)
+
+    # And back to the walkthrough's 4 with minus, for the tests after this one.
+    for wanted in range(7, 3, -1):
+        apacz_row(browser).find_element(By.CLASS_NAME, "minus").click()
+        assert wait_for(lambda w=wanted: (scale_shown(browser) or (0, 0))[1] == w, timeout=10), scale_shown(browser)
+    assert wait_for(lambda: scale_shown(browser) == (4, 4), timeout=60), scale_shown(browser)
+    assert replicas() == 4
+
+    browser.find_element(By.ID, "nav-events").click()
+    find(browser, "#events")
+    scaled = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "tr.type-console") if " scale " in r.text]
+    assert len(scaled) == 8 and all("alice" in r and "walkthrough_apacz" in r for r in scaled), scaled
+    assert any("scaled from 4 to 5" in r for r in scaled), scaled
+
+
+def test_a_change_made_outside_shows_on_an_open_page_within_2_s_without_a_reload(browser):
+    log_in(browser, "bob", path="/stacks")
+    assert wait_for(lambda: scale_shown(browser) == (4, 4), timeout=10), scale_shown(browser)
+    browser.execute_script("window.paddockNotReloaded = true")
+    on_host(INVENTORY, "st01", "docker service update -q --detach --replicas 5 walkthrough_apacz")
+    try:
+        # When the engine lists the new task running, the open page follows within 2 s.
+        assert wait_for(lambda: on_host(INVENTORY, "st01", "docker service ls --filter name=walkthrough_apacz "
+                                                           "--format '{{.Replicas}}'") == "5/5", timeout=60)
+        seen = time.monotonic()
+        assert wait_for(lambda: scale_shown(browser) == (5, 5), timeout=2, interval=0.1), scale_shown(browser)
+        print(f"the page showed 5/5 {time.monotonic() - seen:.2f} s after the engine listed it")
+        assert browser.execute_script("return window.paddockNotReloaded") is True
+    finally:
+        on_host(INVENTORY, "st01", "docker service update -q --replicas 4 walkthrough_apacz")
+
+
+def test_a_read_only_user_sees_no_scale_button_and_the_consoles_identity_for_that_role_is_refused(browser):
+    log_in(browser, "bob", path="/stacks")
+    assert find(browser, "#whoami").text == "bob (read-only)"
+    assert scale_shown(browser) == (4, 4)
+    assert browser.find_elements(By.CSS_SELECTOR, "button.plus, button.minus") == []
+    shot(browser, "stacks-read-only")
+    # A forged press, with bob's own session and token: the console refuses it.
+    service = on_host(INVENTORY, "st01", "docker service inspect walkthrough_apacz --format '{{.ID}}'")
+    status = browser.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        const token = document.querySelector('form.who input[name=csrf]').value;
+        fetch('/services/' + arguments[0] + '/scale',
+              {method: 'POST', body: new URLSearchParams({csrf: token, delta: '+1'})}).then(r => done(r.status));""",
+                                          service)
+    assert status == 403
+    # And the engines refuse the console's read-only identity itself (paddock-authz), so a
+    # console that was tricked could still do no more than bob.
+    bundle = os.path.join(STATE, "pki", "users", "paddock-console-read-only")
+    refused = subprocess.run(
+        ["docker", "--tlsverify", f"--tlscacert={bundle}/ca.pem", f"--tlscert={bundle}/cert.pem",
+         f"--tlskey={bundle}/key.pem", "-H", "tcp://10.3.6.11:2376", "service", "scale", "walkthrough_apacz=9"],
+        capture_output=True, text=True, timeout=60, check=False)
+    assert refused.returncode != 0 and "paddock-authz" in refused.stderr, refused.stderr
+    assert not os.path.exists(os.path.join(STATE, "pki", "users", "paddock-console-admin"))  # nobody is an admin
+    assert replicas() == 4
+
+
+def test_a_wrong_password_a_missing_token_and_an_outside_redirect_are_refused_and_no_password_is_logged(browser):
+    log_in(browser, "alice", secret="not-" + password("alice"))
+    assert browser.find_element(By.ID, "login-error").text == "Wrong user name or password."
+    log_in(browser, "mallory", secret="anything")
+    assert browser.find_element(By.ID, "login-error").text == "Wrong user name or password."
+    # A form posted from elsewhere carries no token of this session.
+    status = browser.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        fetch('/login', {method: 'POST', body: new URLSearchParams({username: 'alice', password: 'x'})})
+          .then(r => done(r.status));""")
+    assert status == 403
+    # After a login, a next= that leaves the console lands on the console's own page.
+    browser.get(CONSOLE + "/login?next=" + urllib.parse.quote("//evil.example/"))
+    browser.find_element(By.ID, "username").send_keys("alice")
+    browser.find_element(By.ID, "password").send_keys(password("alice"))
+    browser.find_element(By.ID, "login").click()
+    assert urllib.parse.urlsplit(browser.current_url).netloc == "10.3.6.11:8443"
+    cookie = browser.get_cookie("paddock_console")
+    assert cookie["secure"] and cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    logged = on_host(INVENTORY, "st01", "docker service logs --raw paddock-console_console 2>&1")
+    assert password("alice") not in logged and password("bob") not in logged
+    actions = [json.loads(line)["paddock_console_action"] for line in logged.splitlines()
+               if line.startswith('{"paddock_console_action"')]
+    assert {"who": "mallory", "action": "login", "result": "refused"}.items() <= next(
+        a for a in actions if a["who"] == "mallory").items()

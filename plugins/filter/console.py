@@ -1,0 +1,54 @@
+# Copyright: Paddock contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The console's stack (roles/console). Documented in console_stack.yml beside this file."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+HASH_LABEL = "io.paddock.stack.hash"
+STACK = "paddock-console"
+UID = "10001"  # the console image's user
+
+
+def console_stack(secrets, image, environment):
+    """The compose document that runs the console as a global service on the managers, on the
+    host's network, with each secret mounted readable by its user only; its content hash; and
+    the secrets' contents for paddock.platform.swarm_stack.
+
+    ``secrets``: ``[{name, data}]``; each becomes a Swarm secret whose name carries a digest of
+    its content (Swarm secrets cannot change: new content is a new secret, and the service
+    moves to it), mounted as /run/secrets/NAME."""
+    files, mounts, declared = {}, [], {}
+    for secret in secrets:
+        data = str(secret["data"])
+        key = f"{secret['name'].removeprefix(STACK + '-')}-{hashlib.sha256(data.encode()).hexdigest()[:12]}"
+        files[key] = data
+        declared[key] = {"file": f"./{STACK}.secrets/{key}"}
+        mounts.append({"source": key, "target": secret["name"], "uid": UID, "gid": UID, "mode": 0o400})
+    service = {
+        "image": image,
+        "networks": ["hostnet"],
+        "environment": {k: str(v) for k, v in sorted(environment.items())},
+        "read_only": True,
+        "cap_drop": ["ALL"],
+        "secrets": mounts,
+        "deploy": {
+            "mode": "global",
+            "placement": {"constraints": ["node.role == manager"]},
+            "update_config": {"order": "stop-first", "parallelism": 1, "failure_action": "rollback"},
+            "restart_policy": {"condition": "any", "delay": "2s"},
+            "labels": {"io.paddock.console": "true"},
+        },
+    }
+    compose = {"version": "3.8", "services": {"console": service},
+               "networks": {"hostnet": {"external": True, "name": "host"}}, "secrets": declared}
+    digest = hashlib.sha256(json.dumps(compose, sort_keys=True).encode()).hexdigest()
+    service["deploy"]["labels"][HASH_LABEL] = digest
+    return {"compose": compose, "hash": digest, "secret_files": files}
+
+
+class FilterModule:
+    def filters(self):
+        return {"console_stack": console_stack}
