@@ -115,3 +115,30 @@ def test_an_engine_event_reads_as_who_did_what_to_which():
              "Actor": {"ID": "s1abcdef0123456", "Attributes": {"name": "walkthrough_apacz"}}}
     assert model.event_row(event) == {"time": 1764489600, "who": "engine", "type": "service", "action": "update",
                                       "target": "walkthrough_apacz"}
+
+
+def test_the_console_stack_mounts_each_secret_for_its_user_only_and_a_changed_secret_is_a_new_one():
+    from ansible_collections.paddock.platform.plugins.filter.console import console_stack
+
+    secrets = [{"name": "paddock-console-users", "data": '{"alice": {}}'},
+               {"name": "paddock-console-tls-key", "data": "KEY"}]
+    first = console_stack(secrets, "reg:5000/paddock/console:0.10", {"PADDOCK_CONSOLE_PORT": 8443})
+    service = first["compose"]["services"]["console"]
+    assert service["networks"] == ["hostnet"] and first["compose"]["networks"]["hostnet"] == {
+        "external": True, "name": "host"}
+    assert service["read_only"] is True and service["cap_drop"] == ["ALL"]
+    assert service["environment"] == {"PADDOCK_CONSOLE_PORT": "8443"}
+    assert [(m["target"], m["uid"], m["mode"]) for m in service["secrets"]] == [
+        ("paddock-console-users", "10001", 0o400), ("paddock-console-tls-key", "10001", 0o400)]
+    assert set(first["secret_files"].values()) == {'{"alice": {}}', "KEY"}
+    assert service["deploy"]["labels"]["io.paddock.stack.hash"] == first["hash"]
+    # The same input, the same stack; a changed key, a new secret name and a new hash.
+    assert console_stack(secrets, "reg:5000/paddock/console:0.10", {"PADDOCK_CONSOLE_PORT": 8443}) == first
+    changed = console_stack([secrets[0], {"name": "paddock-console-tls-key", "data": "KEY2"}],
+                            "reg:5000/paddock/console:0.10", {"PADDOCK_CONSOLE_PORT": 8443})
+    assert changed["hash"] != first["hash"]
+    assert set(changed["compose"]["secrets"]) - set(first["compose"]["secrets"]) == {
+        m["source"] for m in changed["compose"]["services"]["console"]["secrets"]
+        if m["target"] == "paddock-console-tls-key"}
+    # No secret's content is in the compose document, which the module writes to disk.
+    assert "KEY" not in json.dumps(first["compose"])

@@ -10,6 +10,7 @@ import ssl
 import sys
 import time
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -17,6 +18,8 @@ from cryptography.x509.oid import NameOID
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
 from labtest import PROJECT, Load, failures, playbook, wait_for  # noqa: E402
+
+pytestmark = pytest.mark.timed  # runs alone: see conftest.py
 
 SCENARIO = os.environ.get("MOLECULE_SCENARIO_DIRECTORY", os.path.dirname(os.path.dirname(__file__)))
 INVENTORY = os.path.join(SCENARIO, "inventory")

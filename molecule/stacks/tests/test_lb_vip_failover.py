@@ -15,8 +15,12 @@ import time
 import urllib.error
 import urllib.request
 
+import pytest
+
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
 from labtest import Load, on_host, on_hosts, outer_docker, wait_for  # noqa: E402
+
+pytestmark = pytest.mark.timed  # runs alone: see conftest.py
 
 SCENARIO = os.environ.get("MOLECULE_SCENARIO_DIRECTORY", os.path.dirname(os.path.dirname(__file__)))
 INVENTORY = os.path.join(SCENARIO, "inventory")

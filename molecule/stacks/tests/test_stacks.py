@@ -31,6 +31,8 @@ from labtest import (  # noqa: E402
     wait_for,
 )
 
+pytestmark = pytest.mark.timed  # runs alone: see conftest.py
+
 SCENARIO = os.environ.get("MOLECULE_SCENARIO_DIRECTORY", os.path.dirname(os.path.dirname(__file__)))
 INVENTORY = os.path.join(SCENARIO, "inventory")
 LAB = "paddock-mol-stacks"
