@@ -20,6 +20,7 @@ import secrets
 import sys
 import threading
 import time
+import urllib.parse
 
 import docker
 from passlib.context import CryptContext
@@ -123,6 +124,13 @@ def create_app(config=None):
                        notice=request.session.pop("notice", None))
         return templates.TemplateResponse(name, context)
 
+    def back(request, fallback):
+        """Where a form's page came from, if it is one of this console's (never another site)."""
+        referer = urllib.parse.urlsplit(request.headers.get("referer") or "")
+        if referer.netloc == request.url.netloc and referer.path.startswith("/") and not referer.path.startswith("//"):
+            return referer.path
+        return fallback
+
     def unavailable(request, problem):
         response = page(request, "error.html", problem=problem)
         response.status_code = 503
@@ -157,7 +165,7 @@ def create_app(config=None):
                     if request.method != "POST":
                         return unavailable(request, f"the engine answered {exc.status_code}: {exc.explanation or exc}")
                     request.session["notice"] = f"refused by the engine: {exc.explanation or exc}"
-                    return RedirectResponse(request.headers.get("referer") or "/", status_code=303)
+                    return RedirectResponse(back(request, "/"), status_code=303)
                 except (RuntimeError, docker.errors.DockerException, OSError) as exc:
                     LOG.warning("engine unavailable: %s", exc)
                     return unavailable(request, str(exc))
@@ -280,7 +288,7 @@ def create_app(config=None):
             raise
         actions.record(request.session["user"], what, name, detail)
         request.session["notice"] = f"{name}: {detail}"
-        return RedirectResponse(request.headers.get("referer") or "/stacks", status_code=303)
+        return RedirectResponse(back(request, "/stacks"), status_code=303)
 
     @guarded("scale")
     def scale(request, api):
