@@ -189,8 +189,9 @@ echo 'deb [trusted=yes] file:/srv/paddock-test ./' > /etc/apt/sources.list.d/pad
 
 
 def watch_nodes(samples, stop):
-    """Append what the managers say of every node (hostname -> (availability, status, manager
-    status)), about every second, until ``stop`` is set; a manager that is restarting is skipped."""
+    """Append when (time.monotonic()) and what the managers say of every node (hostname ->
+    (availability, status, manager status)), about every second, until ``stop`` is set; a
+    manager that is restarting is skipped."""
     while not stop.is_set():
         for manager in MANAGERS:
             try:
@@ -198,7 +199,8 @@ def watch_nodes(samples, stop):
                                                       "{{.Availability}} {{.Status}} {{.ManagerStatus}}'")
             except AssertionError:
                 continue
-            samples.append({fields[0]: tuple(fields[1:]) for fields in map(str.split, listing.splitlines())})
+            samples.append((time.monotonic(),
+                            {fields[0]: tuple(fields[1:]) for fields in map(str.split, listing.splitlines())}))
             break
         time.sleep(0.5)
 
@@ -235,16 +237,26 @@ def test_an_engine_upgrade_and_a_changed_setting_restart_one_node_at_a_time_drai
     assert sorted(h for h in after if after[h] != before[h]) == ["sw02", "sw04"], (before, after)
     assert on_hosts(inventory, "sw02:sw04", "docker info --format '{{.Debug}}'") == {
         "sw02": "false", "sw04": "true"}
-    # One at a time: the worker drained once, never while the manager was away; never two
-    # managers unreachable at once.
+    # One at a time. Each engine's outage is when systemd stopped it to when it was running
+    # again (monotonic clocks: the lab's hosts share this machine's kernel, as the watcher does).
+    outage = {host: tuple(int(v) / 1e6 for v in times.split()) for host, times in on_hosts(
+        inventory, "sw02:sw04", "echo $(systemctl show docker --value -p ActiveExitTimestampMonotonic) "
+                                "$(systemctl show docker --value -p ActiveEnterTimestampMonotonic)").items()}
+    (first, first_back), (second, _) = sorted(outage.values())
+    assert first_back <= second, outage  # the second engine stopped after the first was back
+    # The worker was drained (once), never while the manager's engine was away, and never two
+    # managers were unreachable at once.
     unreachable = [{h for h, (_, status, *manager) in sample.items()
                     if h in MANAGERS and (status != "Ready" or manager not in (["Reachable"], ["Leader"]))}
-                   for sample in samples]
-    drained = [{h for h, (availability, *_) in sample.items() if availability == "Drain" and h in WORKERS}
-               for sample in samples]
-    assert {"sw02"} in unreachable and {"sw04"} in drained, samples  # the watcher saw both
-    assert max(map(len, unreachable)) <= 1 and max(map(len, drained)) == 1, samples
-    assert not [i for i, (gone, out) in enumerate(zip(unreachable, drained, strict=True)) if gone and out], samples
+                   for _, sample in samples]
+    drained = [(at, {h for h, (availability, *_) in sample.items() if availability == "Drain" and h in WORKERS})
+               for at, sample in samples]
+    assert {"sw04"} in [workers_drained for _, workers_drained in drained], samples
+    assert max(len(workers_drained) for _, workers_drained in drained) == 1, samples
+    assert max(map(len, unreachable)) <= 1, samples
+    manager_away = outage["sw02"]
+    assert not [at for at, workers_drained in drained
+                if workers_drained and manager_away[0] <= at <= manager_away[1]], (outage, samples)
     print(f"{len(samples)} samples of the nodes during the run")
     # Every node is back as it was: Ready, the workers active, the managers still drained.
     listing = nodes(INVENTORY, "sw01")
