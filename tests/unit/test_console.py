@@ -142,3 +142,11 @@ def test_the_console_stack_mounts_each_secret_for_its_user_only_and_a_changed_se
         if m["target"] == "paddock-console-tls-key"}
     # No secret's content is in the compose document, which the module writes to disk.
     assert "KEY" not in json.dumps(first["compose"])
+
+
+@pytest.mark.parametrize(("target", "lands"), [
+    ("/stacks", "/stacks"), ("/services/abc?x=1", "/services/abc?x=1"), ("", "/"), (None, "/"),
+    ("//evil.example/", "/"), ("/\\evil.example", "/"), ("https://evil.example/", "/"),
+    ("javascript:alert(1)", "/"), ("/stacks\r\nSet-Cookie: x=1", "/")])
+def test_after_a_login_the_console_goes_only_to_a_page_of_its_own(target, lands):
+    assert model.safe_next(target) == lands

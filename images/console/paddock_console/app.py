@@ -128,7 +128,7 @@ def create_app(config=None):
         """Where a form's page came from, if it is one of this console's (never another site)."""
         referer = urllib.parse.urlsplit(request.headers.get("referer") or "")
         if referer.netloc == request.url.netloc and referer.path.startswith("/") and not referer.path.startswith("//"):
-            return referer.path
+            return model.safe_next(referer.path)
         return fallback
 
     def unavailable(request, problem):
@@ -193,18 +193,22 @@ def create_app(config=None):
     def login(request):
         form = request.state.form
         name, password = str(form.get("username", "")), str(form.get("password", ""))
-        target = str(form.get("next") or "/")
-        target = target if target.startswith("/") and not target.startswith("//") else "/"
+        target = model.safe_next(form.get("next"))
         if not model.same_token(request.session.get("csrf"), form.get("csrf")):
             return PlainTextResponse("the form's token does not match this session", status_code=403)
         client = request.client.host if request.client else "?"
-        if len(failures) > 10000:  # names tried at random must not grow the table without end
-            failures.clear()
+        if len(failures) > 10000:  # names tried at random: forget those older than a minute
+            for stale in [n for n, times in failures.items() if time.time() - times[-1] >= 60]:
+                del failures[stale]
         recent = [t for t in failures.pop(name, []) if time.time() - t < 60]
         if recent:
             failures[name] = recent
         user = users.get(name)
-        ok = HASHES.verify(password, user["hash"] if user else DUMMY) and user is not None and len(recent) < 10
+        try:
+            matches = HASHES.verify(password, user["hash"] if user else DUMMY)
+        except ValueError:  # a hash passlib cannot read: no login, as for a wrong password
+            matches = False
+        ok = matches and user is not None and len(recent) < 10
         if not ok:
             failures[name] = recent + [time.time()]
             LOG.warning("login refused for %r from %s", name, client)

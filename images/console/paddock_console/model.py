@@ -40,6 +40,16 @@ def same_token(expected, given):
     return bool(expected) and bool(given) and hmac.compare_digest(str(expected), str(given))
 
 
+LOCAL_PATH = re.compile(r"^/(?![/\\])[A-Za-z0-9_\-./?=&%:+~]*$")
+
+
+def safe_next(target):
+    """Where to go after a login: a path of this console, else ``/``. ``//host`` and ``/\\host``
+    (which browsers read as ``//host``) lead elsewhere and are refused."""
+    target = str(target or "")
+    return target if LOCAL_PATH.match(target) else "/"
+
+
 def scaled(replicas, delta):
     """The replica count after pressing + or - (never below 0)."""
     return max(0, int(replicas) + int(delta))
