@@ -11,6 +11,7 @@ import ssl
 from ansible_collections.paddock.platform.plugins.module_utils._access import (
     console_identities,
     console_users,
+    engine_users,
     member_allow_errors,
     users_errors,
 )
@@ -34,4 +35,4 @@ class FilterModule:
     def filters(self):
         return {"paddock_users_errors": users_errors, "paddock_users_access": users_access,
                 "paddock_member_allow_errors": member_allow_errors, "console_identities": console_identities,
-                "console_users": console_users}
+                "console_users": console_users, "engine_users": engine_users}

@@ -42,6 +42,7 @@ from ansible_collections.paddock.platform.plugins.module_utils._stack_schema imp
 
 HASH_LABEL = "io.paddock.stack.hash"
 LB_LABEL = "io.paddock.lb"
+LB_RULES_LABEL = "io.paddock.lb.rules"
 LEGACY_LB_IMAGE = "rancher/load-balancer-service"  # Rancher 1.0 and 1.1's, mapped onto Paddock's
 LB_IMAGES = ("rancher/lb-service-haproxy", LEGACY_LB_IMAGE)
 ALIAS_IMAGE = "rancher/dns-service"
@@ -1183,7 +1184,12 @@ def _lb_service(stack, name, source, rancher, rules, ctx):
     for port in ports:
         if port["target"] not in listened:
             stack.warn(stack.compose_file, where + ["ports"], f"port {port['target']} has no port rule")
-    deploy = {"mode": "global", "labels": {LB_LABEL: "true"},
+    # The rules, as the console shows them beside the tasks each reaches (a service label: a
+    # change updates the service without restarting its tasks).
+    shown = [{"port": r["source_port"], "protocol": r["protocol"], "hostname": r.get("hostname") or "",
+              "path": r.get("path") or "", "target": f"{r['stack']}/{r['target']}", "target_port": r["target_port"]}
+             for r in rules]
+    deploy = {"mode": "global", "labels": {LB_LABEL: "true", LB_RULES_LABEL: json.dumps(shown, separators=(",", ":"))},
               "update_config": {"parallelism": 1, "order": "stop-first", "failure_action": "rollback"},
               "restart_policy": {"condition": "any"}, "endpoint_mode": "dnsrr"}
     if ctx.get("lb_constraint"):

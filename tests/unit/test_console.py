@@ -150,3 +150,99 @@ def test_the_console_stack_mounts_each_secret_for_its_user_only_and_a_changed_se
     ("javascript:alert(1)", "/"), ("/stacks\r\nSet-Cookie: x=1", "/")])
 def test_after_a_login_the_console_goes_only_to_a_page_of_its_own(target, lands):
     assert model.safe_next(target) == lands
+
+
+# A node exporter's lines as a lab host serves them (Debian's prometheus-node-exporter 1.5).
+EXPORTER = """# HELP node_cpu_seconds_total Seconds the CPUs spent in each mode.
+# TYPE node_cpu_seconds_total counter
+node_cpu_seconds_total{cpu="0",mode="idle"} 300
+node_cpu_seconds_total{cpu="0",mode="iowait"} 20
+node_cpu_seconds_total{cpu="0",mode="system"} 30
+node_cpu_seconds_total{cpu="0",mode="user"} 50
+node_cpu_seconds_total{cpu="1",mode="idle"} 350
+node_cpu_seconds_total{cpu="1",mode="user"} 50
+node_filesystem_avail_bytes{device="/dev/vda",fstype="ext4",mountpoint="/etc/hosts"} 1e+10
+node_filesystem_avail_bytes{device="/dev/vda",fstype="ext4",mountpoint="/var/lib/docker"} 7.5e+10
+node_filesystem_size_bytes{device="/dev/vda",fstype="ext4",mountpoint="/etc/hosts"} 2e+10
+node_filesystem_size_bytes{device="/dev/vda",fstype="ext4",mountpoint="/var/lib/docker"} 1e+11
+node_memory_MemAvailable_bytes 1.5e+09
+node_memory_MemTotal_bytes 4e+09
+node_memory_MemFree_bytes 1e+09
+"""
+
+
+def test_an_exporters_text_gives_cpu_seconds_memory_and_the_engines_disk():
+    sample = model.exporter_sample(EXPORTER)
+    assert sample == {"cpu_busy": 130.0, "cpu_all": 800.0, "memtotal": 4e9, "memavailable": 1.5e9,
+                      "disk_size": 1e11, "disk_avail": 7.5e10}
+
+
+def test_without_a_filesystem_for_the_engine_the_root_is_the_disk():
+    text = EXPORTER.replace('mountpoint="/var/lib/docker"', 'mountpoint="/"')
+    assert model.exporter_sample(text)["disk_size"] == 1e11
+    assert "disk_size" not in model.exporter_sample(EXPORTER.replace('mountpoint="/var/lib/docker"',
+                                                                     'mountpoint="/srv"'))
+
+
+def test_cpu_is_a_rate_between_two_samples_and_memory_and_disk_are_shares():
+    first = model.exporter_sample(EXPORTER)
+    later = dict(first, cpu_busy=first["cpu_busy"] + 5, cpu_all=first["cpu_all"] + 20)
+    assert model.usage(None, first) == {"cpu": None, "memory": 62.5, "disk": 25.0}
+    assert model.usage(first, later)["cpu"] == 25.0
+    # The exporter restarted: its counters went back, and no rate is made of that.
+    assert model.usage(later, dict(first, cpu_busy=1.0, cpu_all=2.0))["cpu"] is None
+    # An exporter that could not be read, or a page of something else, gives gaps, not zeros.
+    assert model.usage(None, model.exporter_sample("<html>not an exporter</html>")) == \
+        {"cpu": None, "memory": None, "disk": None}
+
+
+def test_a_graph_spans_the_last_hour_ending_now_with_gaps_left_out():
+    now = 10_000
+    series = [(now - 7200, {"cpu": 90.0}), (now - 3600, {"cpu": 0.0, "memory": 50.0}),
+              (now - 1800, {}), (now, {"cpu": 100.0, "memory": 25.0})]
+    drawn = model.graphs(series, now)
+    # Two hours ago is off the graph; 0 % an hour ago is bottom left; 100 % now is top right.
+    assert drawn["cpu"] == {"latest": 100.0, "line": "0.0,24.0 120.0,0.0"}
+    assert drawn["memory"] == {"latest": 25.0, "line": "0.0,12.0 120.0,18.0"}
+    assert drawn["disk"] == {"latest": None, "line": ""}
+    # The agent stopped answering: no figure now, though the line keeps what it drew before.
+    silent = model.graphs(series + [(now + 15, {})], now + 15)
+    assert silent["cpu"]["latest"] is None and silent["cpu"]["line"].endswith("119.5,0.0")
+
+
+def test_a_load_balancers_rules_list_the_running_tasks_each_reaches_on_its_network():
+    rules = [{"port": 80, "protocol": "http", "hostname": "", "path": "", "target": "walkthrough/apacz",
+              "target_port": 80},
+             {"port": 443, "protocol": "https", "hostname": "shop.example.com", "path": "/cart",
+              "target": "shop/web", "target_port": 8080}]
+    lb = {"ID": "lb1", "Spec": {"Name": "walkthrough_lb", "Labels": {"io.paddock.lb": "true",
+                                                                      "io.paddock.lb.rules": json.dumps(rules)}}}
+    apacz = {"ID": "s1", "Spec": {"Name": "walkthrough_apacz"}}
+
+    def task(node_id, slot, state="running", desired="running"):
+        return {"ServiceID": "s1", "NodeID": node_id, "Slot": slot, "DesiredState": desired,
+                "Status": {"State": state},
+                "NetworksAttachments": [
+                    {"Network": {"Spec": {"Name": "ingress"}}, "Addresses": [f"10.0.0.{slot}/24"]},
+                    {"Network": {"Spec": {"Name": "walkthrough_default"}}, "Addresses": [f"10.0.1.{slot}/24"]}]}
+
+    tasks = [task("n2", 2), task("n1", 1), task("n1", 3, state="shutdown", desired="shutdown")]
+    rows = model.lb_rules(lb, [lb, apacz], tasks, {"n1": "st01", "n2": "st02"})
+    assert rows[0] == {"port": 80, "protocol": "http", "match": "*", "target": "walkthrough/apacz",
+                       "target_id": "s1", "target_port": 80,
+                       "reaches": [{"node": "st01", "address": "10.0.1.1", "slot": 1},
+                                   {"node": "st02", "address": "10.0.1.2", "slot": 2}]}
+    # A target that is not running (its stack removed) reaches nothing, and says so.
+    assert rows[1]["match"] == "shop.example.com/cart"
+    assert rows[1]["target_id"] is None and rows[1]["reaches"] == []
+    # Not a load balancer of Paddock's, or a label someone else wrote: no rules table.
+    assert model.lb_rules(apacz, [apacz], tasks, {}) is None
+    broken = {"ID": "x", "Spec": {"Name": "x", "Labels": {"io.paddock.lb.rules": "{not json"}}}
+    assert model.lb_rules(broken, [broken], tasks, {}) is None
+
+
+@pytest.mark.parametrize(("replicas", "running", "updating", "expected"), [
+    (4, 4, False, "healthy"), (4, 3, False, "degraded"), (4, 0, False, "down"), (0, 0, False, "healthy"),
+    (None, 3, False, "healthy"), (None, 0, False, "down"), (4, 2, True, "updating")])
+def test_a_services_health_is_its_running_tasks_against_its_scale(replicas, running, updating, expected):
+    assert model.health({"replicas": replicas, "running": running, "updating": updating}) == expected

@@ -21,8 +21,13 @@ import sys
 import threading
 import time
 import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import docker
+import ldap3
+import ldap3.core.exceptions
+from ldap3.utils.conv import escape_filter_chars
 from passlib.context import CryptContext
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -50,6 +55,15 @@ class Config:
         self.environment = environ.get("PADDOCK_ENVIRONMENT", "paddock")
         self.session_seconds = int(environ.get("PADDOCK_SESSION_MINUTES", "480")) * 60
         self.port = int(environ.get("PADDOCK_CONSOLE_PORT", "8443"))
+        # The host agent's exporter port on every node (0: no graphs), and how often it is read.
+        self.agent_port = int(environ.get("PADDOCK_AGENT_PORT", "9100"))
+        self.graph_seconds = max(1, int(environ.get("PADDOCK_GRAPH_SECONDS", "15")))
+        # How often a directory user's groups are read again during a session, in seconds.
+        self.directory_recheck = int(environ.get("PADDOCK_DIRECTORY_RECHECK", "300"))
+
+    def roles(self):
+        """The roles the console holds an identity for, the least privileged first."""
+        return [r for r in reversed(model.ROLES) if os.path.exists(self.secret(f"{r}-cert"))]
 
     def secret(self, name):
         return os.path.join(self.secrets, f"paddock-console-{name}")
@@ -109,10 +123,154 @@ class Actions:
         print(json.dumps({"paddock_console_action": entry}), flush=True)
 
 
+class Graphs:
+    """The last hour of each host's CPU, memory and disk use, read from the host agent's node
+    exporter (``http://NODE:9100/metrics``) every ``graph_seconds`` by a background thread, with
+    the console's least privileged identity to list the nodes. Each console replica samples on
+    its own (a restart starts an empty hour); a host that does not answer leaves a gap. The
+    exporters are read side by side, a few at a time, each with a short timeout, so that one
+    dead host delays nobody else's graph."""
+
+    def __init__(self, config, engines):
+        self.config, self.engines = config, engines
+        self.keep = int(3600 / config.graph_seconds) + 1
+        self.series, self.raw, self.lock = {}, {}, threading.Lock()
+
+    def start(self):
+        if self.config.agent_port and self.config.roles():
+            threading.Thread(target=self._run, name="graphs", daemon=True).start()
+
+    def _run(self):
+        while True:
+            started = time.monotonic()
+            try:
+                self.sample()
+            except Exception as exc:  # noqa: BLE001 - the graphs must outlive any one failure
+                LOG.warning("host graphs: %s", exc)
+            time.sleep(max(0.0, self.config.graph_seconds - (time.monotonic() - started)))
+
+    def _read(self, address):
+        url = f"http://{address}:{self.config.agent_port}/metrics"
+        try:
+            with urllib.request.urlopen(url, timeout=3) as response:  # noqa: S310 - http by design
+                return model.exporter_sample(response.read().decode("utf-8", "replace"))
+        except (OSError, ValueError):
+            return None
+
+    def sample(self):
+        nodes = self.engines.api(self.config.roles()[0]).nodes()
+        hosts = {(n.get("Description") or {}).get("Hostname", n["ID"]): (n.get("Status") or {}).get("Addr", "")
+                 for n in nodes}
+        with ThreadPoolExecutor(max_workers=min(16, max(1, len(hosts)))) as pool:
+            read = dict(zip(hosts, pool.map(self._read, hosts.values()), strict=True))
+        now = time.time()
+        with self.lock:
+            for gone in set(self.series) - set(hosts):
+                del self.series[gone]
+                self.raw.pop(gone, None)
+            for host, sample in read.items():
+                series = self.series.setdefault(host, collections.deque(maxlen=self.keep))
+                if sample is None:
+                    series.append((now, {}))
+                    self.raw.pop(host, None)
+                    continue
+                series.append((now, model.usage(self.raw.get(host), sample)))
+                self.raw[host] = sample
+
+    def view(self, host):
+        with self.lock:
+            series = list(self.series.get(host, ()))
+        return model.graphs(series, time.time())
+
+
+class DirectoryDown(Exception):
+    """The directory did not answer, or refused the console's own bind."""
+
+
+class Directory:
+    """Users of a directory (LDAP or Active Directory; ``paddock_ldap``), each with the role of
+    the highest-ranked group of ``roles`` they are a member of. A login binds as the console's
+    bind DN, finds the one entry whose ``user_attribute`` is the name given (the name escaped, so
+    that ``*`` or ``)(`` match nothing more), and binds as that entry with the password given;
+    an empty password is refused before any bind (LDAP takes it as an anonymous bind, which
+    succeeds). Group membership is read with the console's bind (``member`` or
+    ``uniqueMember``, as groupOfNames, groupOfUniqueNames and Active Directory keep it)."""
+
+    def __init__(self, settings):
+        self.settings = settings
+        self.url = settings["url"]
+        tls = ldap3.Tls(validate=__import__("ssl").CERT_REQUIRED,
+                        ca_certs_data=settings.get("ca") or None,
+                        ca_certs_file=None if settings.get("ca") else "/etc/ssl/certs/ca-certificates.crt")
+        self.server = ldap3.Server(self.url, use_ssl=self.url.startswith("ldaps://"), tls=tls, connect_timeout=5,
+                                   get_info=ldap3.NONE)
+        self.ranks = {group.lower(): role for group, role in
+                      ((r["group"], r["role"]) for r in settings.get("roles") or [])}
+
+    def _bind(self, dn, password):
+        connection = ldap3.Connection(self.server, user=dn, password=password, receive_timeout=5,
+                                      raise_exceptions=False, read_only=True)
+        try:
+            connection.open()
+            if self.settings.get("start_tls"):
+                connection.start_tls()
+            ok = connection.bind()
+        except ldap3.core.exceptions.LDAPException as exc:
+            raise DirectoryDown(f"{self.url}: {exc}") from exc
+        return connection, ok
+
+    def _service(self):
+        connection, ok = self._bind(self.settings["bind_dn"], self.settings["bind_password"])
+        if not ok:
+            raise DirectoryDown(f"{self.url} refused the console's bind DN: {connection.result.get('description')}")
+        return connection
+
+    def _role(self, service, dn):
+        escaped = escape_filter_chars(dn)
+        service.search(self.settings["group_base"], f"(|(member={escaped})(uniqueMember={escaped}))",
+                       attributes=[], size_limit=1000)
+        groups = {entry.entry_dn.lower() for entry in service.entries}
+        roles = {role for group, role in self.ranks.items() if group in groups}
+        return next((role for role in model.ROLES if role in roles), None)
+
+    def authenticate(self, name, password):
+        """The user's role, or None (unknown, wrong password, in no mapped group). Raises
+        DirectoryDown when the directory cannot be asked."""
+        if not name or not password or len(name) > 256:
+            return None
+        service = self._service()
+        try:
+            attribute = self.settings.get("user_attribute") or "uid"
+            service.search(self.settings["user_base"], f"({attribute}={escape_filter_chars(name)})", attributes=[],
+                           size_limit=2)
+            if len(service.entries) != 1:
+                return None
+            dn = service.entries[0].entry_dn
+            user, ok = self._bind(dn, password)
+            user.unbind()
+            return self._role(service, dn) if ok else None
+        finally:
+            service.unbind()
+
+    def role_of(self, name):
+        """The role the directory gives a logged-in user now (None: gone from every mapped group),
+        without their password."""
+        service = self._service()
+        try:
+            attribute = self.settings.get("user_attribute") or "uid"
+            service.search(self.settings["user_base"], f"({attribute}={escape_filter_chars(name)})", attributes=[],
+                           size_limit=2)
+            return self._role(service, service.entries[0].entry_dn) if len(service.entries) == 1 else None
+        finally:
+            service.unbind()
+
+
 def create_app(config=None):
     config = config or Config()
     users = model.load_users(config.read("users"))
+    directory = Directory(json.loads(config.read("ldap"))) if os.path.exists(config.secret("ldap")) else None
     engines, actions = Engines(config), Actions()
+    graphs = Graphs(config, engines)
     templates = Jinja2Templates(directory=os.path.join(HERE, "templates"))
     templates.env.globals.update(environment=config.environment, can=model.can)
     failures = {}  # user name -> times of its refused logins in the last minute
@@ -140,9 +298,24 @@ def create_app(config=None):
         """The logged-in user, or None: a session older than its lifetime, or of a user no longer
         listed (or whose role changed), is over."""
         session = request.session
-        user = users.get(session.get("user") or "")
         expired = time.time() - session.get("at", 0) > config.session_seconds
-        if not user or user["role"] != session.get("role") or expired:
+        if session.get("source") == "ldap" and directory is not None and not expired:
+            # The directory is asked again every few minutes: a user taken out of a group, or
+            # moved to another, loses the old role then. If it does not answer, the session goes
+            # on until it does (a directory outage logs nobody out).
+            if time.time() - session.get("checked", 0) > config.directory_recheck:
+                try:
+                    role = directory.role_of(session.get("user", ""))
+                except DirectoryDown as exc:
+                    LOG.warning("directory unavailable for a session check: %s", exc)
+                    role = session.get("role")
+                session["checked"] = int(time.time())
+                if role != session.get("role"):
+                    session.clear()
+                    return None
+            return session["user"]
+        user = users.get(session.get("user") or "")
+        if not user or user["role"] != session.get("role") or expired or session.get("source") == "ldap":
             session.clear()
             return None
         return session["user"]
@@ -208,16 +381,25 @@ def create_app(config=None):
             matches = HASHES.verify(password, user["hash"] if user else DUMMY)
         except ValueError:  # a hash passlib cannot read: no login, as for a wrong password
             matches = False
-        ok = matches and user is not None and len(recent) < 10
-        if not ok:
+        role, source = (user["role"], "local") if matches and user else (None, None)
+        if role is None and user is None and directory is not None and len(recent) < 10:
+            try:
+                role, source = directory.authenticate(name, password), "ldap"
+            except DirectoryDown as exc:
+                LOG.warning("directory unavailable for a login: %s", exc)
+                actions.record(name or "-", "login", client, "refused: the directory does not answer")
+                return page(request, "login.html", next=target,
+                            error="The directory does not answer; try again, or log in as a local user.")
+        if role is None or len(recent) >= 10:
             failures[name] = recent + [time.time()]
             LOG.warning("login refused for %r from %s", name, client)
             actions.record(name or "-", "login", client, "refused")
             request.state.delay = 1
             return page(request, "login.html", next=target, error="Wrong user name or password.")
         request.session.clear()
-        request.session.update(user=name, role=user["role"], at=int(time.time()), csrf=secrets.token_urlsafe(32))
-        actions.record(name, "login", client, "ok")
+        request.session.update(user=name, role=role, source=source, at=int(time.time()), checked=int(time.time()),
+                               csrf=secrets.token_urlsafe(32))
+        actions.record(name, "login", client, "ok" if source == "local" else f"ok ({role}, from the directory)")
         return RedirectResponse(target, status_code=303)
 
     def logout(request):
@@ -235,7 +417,10 @@ def create_app(config=None):
     def infrastructure(request, api):
         nodes, services = api.nodes(), api.services()
         tasks = api.tasks(filters={"desired-state": "running"})
-        return page(request, "infrastructure.html", hosts=model.hosts_view(nodes, tasks, services))
+        hosts = model.hosts_view(nodes, tasks, services)
+        for host in hosts:
+            host["graphs"] = graphs.view(host["hostname"])
+        return page(request, "infrastructure.html", hosts=hosts, graphs_on=bool(config.agent_port))
 
     @guarded("view")
     def stacks(request, api):
@@ -250,8 +435,11 @@ def create_app(config=None):
         tasks = api.tasks(filters={"service": found["ID"]})
         row = model.service_row(found, tasks, names)
         stack = (found["Spec"].get("Labels") or {}).get(model.STACK_LABEL)
+        rules = None
+        if row["lb"]:
+            rules = model.lb_rules(found, api.services(), api.tasks(filters={"desired-state": "running"}), names)
         return page(request, "service.html", service=row, tasks=model.task_rows(tasks, names), stack=stack,
-                    managed=stack in config.managed)
+                    managed=stack in config.managed, rules=rules)
 
     @guarded("logs")
     def logs(request, api):
@@ -351,7 +539,7 @@ def create_app(config=None):
         Route("/healthz", health),
         Mount("/static", StaticFiles(directory=os.path.join(HERE, "static")), name="static"),
     ]
-    app = Starlette(routes=routes, middleware=[
+    app = Starlette(routes=routes, on_startup=[graphs.start], middleware=[
         Middleware(SessionMiddleware, secret_key=config.read("session").strip(), session_cookie="paddock_console",
                    max_age=config.session_seconds, same_site="strict", https_only=True),
     ])

@@ -119,7 +119,7 @@ def service_row(service, tasks, names):
     mine = [t for t in tasks if t.get("ServiceID") == service["ID"]]
     running = [t for t in mine if _running(t)]
     labels = (service.get("Spec") or {}).get("Labels") or {}
-    return {
+    row = {
         "id": service["ID"],
         "name": service["Spec"]["Name"],
         "short": service["Spec"]["Name"].removeprefix(labels.get(STACK_LABEL, "") + "_") if labels.get(
@@ -133,6 +133,8 @@ def service_row(service, tasks, names):
         "updating": ((service.get("UpdateStatus") or {}).get("State") or "") in ("updating", "rollback_started"),
         "previous": bool(service.get("PreviousSpec")),
     }
+    row["health"] = health(row)
+    return row
 
 
 def stacks_view(services, tasks, nodes, managed):
@@ -184,3 +186,148 @@ TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 
 def tag_problem(tag):
     return None if TAG.match(tag or "") else "a tag is letters, digits, _ . - (at most 128), not starting with . or -"
+
+
+# -- host graphs: the host agent's node exporter, sampled by the console ----------------------
+SAMPLE = re.compile(r'^(node_cpu_seconds_total|node_memory_MemTotal_bytes|node_memory_MemAvailable_bytes|'
+                    r'node_filesystem_size_bytes|node_filesystem_avail_bytes)(\{[^}]*\})?\s+(\S+)')
+IDLE_MODES = ('mode="idle"', 'mode="iowait"')
+MOUNT = re.compile(r'mountpoint="([^"]*)"')
+# The disk a container host fills: Docker's data root (images, volumes, logs), else the root.
+DISK_MOUNTS = ("/var/lib/docker", "/")
+
+
+def exporter_sample(text):
+    """What the graphs need from a node exporter's ``/metrics`` text: CPU seconds (busy and all,
+    summed over the cores), memory, and the size and free space of the disk (``DISK_MOUNTS``).
+    A value the exporter does not report is left out."""
+    sample, disks = {"cpu_busy": 0.0, "cpu_all": 0.0}, {}
+    seen_cpu = False
+    for line in text.splitlines():
+        found = SAMPLE.match(line)
+        if not found:
+            continue
+        name, labels, value = found.group(1), found.group(2) or "", found.group(3)
+        try:
+            number = float(value)
+        except ValueError:
+            continue
+        if name == "node_cpu_seconds_total":
+            seen_cpu = True
+            sample["cpu_all"] += number
+            if not any(mode in labels for mode in IDLE_MODES):
+                sample["cpu_busy"] += number
+        elif name.startswith("node_memory_"):
+            sample[name.removeprefix("node_memory_").removesuffix("_bytes").lower()] = number
+        else:
+            mount = MOUNT.search(labels)
+            if mount and mount.group(1) in DISK_MOUNTS:
+                disks.setdefault(mount.group(1), {})[name.removeprefix("node_filesystem_")
+                                                     .removesuffix("_bytes")] = number
+    if not seen_cpu:
+        del sample["cpu_busy"], sample["cpu_all"]
+    for mount in DISK_MOUNTS:  # the engine's data root where it is a filesystem of its own, else /
+        if {"size", "avail"} <= set(disks.get(mount, ())):
+            sample.update(disk_size=disks[mount]["size"], disk_avail=disks[mount]["avail"])
+            break
+    return sample
+
+
+def usage(previous, current):
+    """CPU, memory and disk use in percent, between two samples of one host. CPU needs both
+    samples (it is a rate) and is None for the first; a counter that went back (the exporter
+    restarted) gives None too."""
+    def share(used, whole):
+        return round(100 * used / whole, 1) if whole else None
+
+    cpu = None
+    if previous and "cpu_all" in previous and "cpu_all" in current:
+        elapsed = current["cpu_all"] - previous["cpu_all"]
+        busy = current["cpu_busy"] - previous["cpu_busy"]
+        if elapsed > 0 and busy >= 0:
+            cpu = share(busy, elapsed)
+    memory = share(current["memtotal"] - current["memavailable"], current["memtotal"]) \
+        if "memtotal" in current and "memavailable" in current else None
+    disk = share(current["disk_size"] - current["disk_avail"], current["disk_size"]) \
+        if "disk_size" in current and "disk_avail" in current else None
+    return {"cpu": cpu, "memory": memory, "disk": disk}
+
+
+def sparkline(points, now, span=3600, width=120, height=24):
+    """An SVG polyline's ``points`` for ``[(time, percent), ...]`` over the last ``span`` seconds:
+    time runs left to right ending at ``now``, 0 % at the bottom and 100 % at the top. Gaps (None)
+    are left out."""
+    drawn = []
+    for when, value in points:
+        if value is None or when < now - span:
+            continue
+        x = width * (1 - (now - when) / span)
+        y = height * (1 - min(max(value, 0), 100) / 100)
+        drawn.append(f"{x:.1f},{y:.1f}")
+    return " ".join(drawn)
+
+
+def graphs(series, now, span=3600):
+    """Each metric of one host's samples ``[(time, {cpu, memory, disk}), ...]`` as the page draws
+    it: its value in the latest sample (None when that one is a gap) and its line."""
+    out = {}
+    for metric in ("cpu", "memory", "disk"):
+        points = [(when, values.get(metric)) for when, values in series]
+        latest = points[-1][1] if points else None  # a host silent now shows no figure, not its last
+        out[metric] = {"latest": latest, "line": sparkline(points, now, span)}
+    return out
+
+
+# -- load balancers: their rules and the tasks each reaches -----------------------------------
+LB_RULES_LABEL = "io.paddock.lb.rules"
+
+
+def _address_on(task, network):
+    """The task's address on the network named ``network``, else on its first other network."""
+    found = []
+    for attachment in task.get("NetworksAttachments") or []:
+        name = ((attachment.get("Network") or {}).get("Spec") or {}).get("Name", "")
+        for address in attachment.get("Addresses") or []:
+            found.append((name != network, name == "ingress", address.split("/", 1)[0]))
+    return min(found)[2] if found else ""
+
+
+def lb_rules(service, services, tasks, names):
+    """A load balancer's port rules (its ``io.paddock.lb.rules`` label, written by Paddock's
+    stack rendering), each with the running tasks it reaches now: those of its target service,
+    which HAProxy finds through Swarm's DNS (``tasks.STACK_SERVICE``). None for a service that
+    is not one of Paddock's load balancers."""
+    labels = (service.get("Spec") or {}).get("Labels") or {}
+    try:
+        rules = json.loads(labels.get(LB_RULES_LABEL) or "null")
+    except ValueError:
+        rules = None
+    if not isinstance(rules, list):
+        return None
+    ids = {s["Spec"]["Name"]: s["ID"] for s in services}
+    rows = []
+    for rule in rules:
+        stack, _, target = str(rule.get("target", "")).rpartition("/")
+        name = f"{stack}_{target}"
+        reached = sorted(
+            ({"node": names.get(t.get("NodeID"), ""), "address": _address_on(t, f"{stack}_default"),
+              "slot": t.get("Slot", "")}
+             for t in tasks if t.get("ServiceID") == ids.get(name) and _running(t)),
+            key=lambda r: (r["node"], str(r["slot"])))
+        rows.append({"port": rule.get("port"), "protocol": rule.get("protocol", ""),
+                     "match": f"{rule.get('hostname') or '*'}{rule.get('path') or ''}",
+                     "target": rule.get("target", ""), "target_id": ids.get(name),
+                     "target_port": rule.get("target_port"), "reaches": reached})
+    return rows
+
+
+def health(row):
+    """A service's health as the Stacks page shows it, from its running tasks against its scale."""
+    if row["updating"]:
+        return "updating"
+    wanted = row["replicas"]
+    if wanted is None:  # global: healthy with a task running, down without
+        return "healthy" if row["running"] else "down"
+    if row["running"] >= wanted:
+        return "healthy"
+    return "degraded" if row["running"] else "down"

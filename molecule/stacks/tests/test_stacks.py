@@ -19,7 +19,6 @@ from labtest import (  # noqa: E402
     PROJECT,
     EditedInventory,
     Load,
-    changed_tasks,
     failures,
     nodes,
     on_host,
@@ -125,19 +124,6 @@ def test_the_load_balancer_answers_from_4_containers_in_round_robin():
     tasks = containers("walkthrough_apacz")
     assert set(got) == {cid[:12] for cid in tasks}
     assert len(set(tasks.values())) >= 2, tasks
-
-
-def test_a_second_run_restarts_no_container():
-    def started():
-        found = on_hosts(INVENTORY, "paddock",
-                         "docker ps -q | xargs -r docker inspect --format '{{.Id}} {{.State.StartedAt}}'")
-        return {host: sorted(out.splitlines()) for host, out in found.items()}
-
-    before = started()
-    run = playbook(INVENTORY, os.path.join(PROJECT, "site.yml"))
-    assert run.returncode == 0, failures(run.stdout)
-    assert all(r["changed"] == 0 for r in recap(run.stdout).values()), changed_tasks(run.stdout)
-    assert started() == before
 
 
 def test_the_web_tier_reaches_the_database_by_service_name_and_link_alias():
