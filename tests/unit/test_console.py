@@ -246,3 +246,17 @@ def test_a_load_balancers_rules_list_the_running_tasks_each_reaches_on_its_netwo
     (None, 3, False, "healthy"), (None, 0, False, "down"), (4, 2, True, "updating")])
 def test_a_services_health_is_its_running_tasks_against_its_scale(replicas, running, updating, expected):
     assert model.health({"replicas": replicas, "running": running, "updating": updating}) == expected
+
+
+def test_the_actions_the_console_logged_are_read_back_from_its_service_logs():
+    entry = {"id": "a1", "time": 1700000000, "who": "alice", "type": "console", "action": "scale",
+             "target": "walkthrough_apacz", "result": "scaled from 4 to 5"}
+    logs = "\n".join([
+        "paddock-console_console.abc@st01    | INFO:     10.3.6.1:5000 - \"GET /stacks HTTP/1.1\" 200 OK",
+        "paddock-console_console.abc@st01    | " + json.dumps({"paddock_console_action": entry}),
+        # A user cannot forge one through a name: names are JSON-escaped inside the entry, and a
+        # line that is not one whole entry is dropped.
+        '{"paddock_console_action": {"id": "x", "time": "soon"}}',
+        '{"paddock_console_action": ',
+    ])
+    assert model.actions_logged(logs) == [entry]

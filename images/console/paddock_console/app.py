@@ -30,10 +30,11 @@ import ldap3.core.exceptions
 from ldap3.utils.conv import escape_filter_chars
 from passlib.context import CryptContext
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
@@ -60,6 +61,8 @@ class Config:
         self.graph_seconds = max(1, int(environ.get("PADDOCK_GRAPH_SECONDS", "15")))
         # How often a directory user's groups are read again during a session, in seconds.
         self.directory_recheck = int(environ.get("PADDOCK_DIRECTORY_RECHECK", "300"))
+        # Log streams one console replica serves at once (each holds a thread while it lasts).
+        self.log_streams = int(environ.get("PADDOCK_LOG_STREAMS", "16"))
 
     def roles(self):
         """The roles the console holds an identity for, the least privileged first."""
@@ -109,18 +112,45 @@ class Engines:
 
 
 class Actions:
-    """What users did through the console: kept for the Events page and printed as JSON lines
-    (``docker service logs paddock-console_console``). Never a password."""
+    """What users did through the console, for the Events page. Each action is printed as a JSON
+    line, so the engine keeps it in the console service's logs; the Events page reads those back
+    (``sync``), which brings the actions made through every manager's console, and those made
+    before this one restarted. Never a password."""
+
+    SERVICE = "paddock-console_console"
 
     def __init__(self):
-        self.recent, self.lock = collections.deque(maxlen=500), threading.Lock()
+        self.recent, self.lock = collections.deque(maxlen=2000), threading.Lock()
+        self.seen, self.synced = set(), 0
 
     def record(self, user, action, target, result):
-        entry = {"time": int(time.time()), "who": user, "type": "console", "action": action, "target": target,
-                 "result": result}
-        with self.lock:
-            self.recent.append(entry)
+        entry = {"id": secrets.token_hex(8), "time": int(time.time()), "who": user, "type": "console",
+                 "action": action, "target": target, "result": result}
+        self._keep([entry])
         print(json.dumps({"paddock_console_action": entry}), flush=True)
+
+    def _keep(self, entries):
+        with self.lock:
+            for entry in entries:
+                if entry.get("id") not in self.seen:
+                    self.seen.add(entry.get("id"))
+                    self.recent.append(entry)
+            if len(self.seen) > 4 * self.recent.maxlen:
+                self.seen = {e.get("id") for e in self.recent}
+
+    def sync(self, api):
+        """Read the actions the console service logged since the last read (the last hour at
+        first): a console that restarted, or another manager's, shows them too."""
+        now = int(time.time())
+        since = max(self.synced - 5, now - 3600)
+        try:
+            out = api.service_logs(self.SERVICE, stdout=True, stderr=False, since=since, tail="all", is_tty=False)
+        except docker.errors.APIError as exc:  # not deployed as a service (a test run), or refused
+            LOG.info("console actions not read back: %s", exc)
+            return
+        text = (b"".join(out) if not isinstance(out, bytes) else out).decode("utf-8", "replace")
+        self._keep(model.actions_logged(text))
+        self.synced = now
 
 
 class Graphs:
@@ -181,6 +211,63 @@ class Graphs:
         with self.lock:
             series = list(self.series.get(host, ()))
         return model.graphs(series, time.time())
+
+
+def _closer(response, streams, stop):
+    """Close the engine's log response and free its stream's place, once, whichever comes first:
+    the generator's end or the response's background task (a page gone before the first line).
+    Never called on the event loop: closing waits for the reader's read in progress to return
+    (the response's buffer lock), which a quiet service can hold for the client's 10 s timeout."""
+    done = threading.Lock()
+
+    def close():
+        stop.set()
+        if done.acquire(blocking=False):
+            try:
+                response.close()
+            finally:
+                streams.release()
+    return close
+
+
+async def _pump(lines, close, stop):
+    """Yield what a thread reads from the engine's log stream. When the page goes (the generator
+    is closed), the reader is told to stop and the engine's response is closed from another
+    thread, so that the event loop never waits on the reader."""
+    loop, queue = asyncio.get_running_loop(), asyncio.Queue(maxsize=1000)
+    dropped = [0]
+
+    def put(item):
+        try:
+            queue.put_nowait(item)
+        except asyncio.QueueFull:  # a reader slower than the service: lines are dropped, and said so
+            dropped[0] += 1
+
+    def read():
+        try:
+            for chunk in lines:
+                if stop.is_set():
+                    break
+                loop.call_soon_threadsafe(put, chunk)
+        except Exception:  # noqa: BLE001, S110 - the response was closed, or the engine went
+            pass
+        finally:
+            if not stop.is_set():
+                loop.call_soon_threadsafe(queue.put_nowait, None)
+
+    threading.Thread(target=read, name="logs", daemon=True).start()
+    try:
+        while True:
+            chunk = await queue.get()
+            if chunk is None:
+                return
+            if dropped[0]:
+                yield f"[paddock console: {dropped[0]} lines dropped, the page read too slowly]\n".encode()
+                dropped[0] = 0
+            yield chunk
+    finally:
+        stop.set()
+        threading.Thread(target=close, name="logs-close", daemon=True).start()
 
 
 class DirectoryDown(Exception):
@@ -441,6 +528,40 @@ def create_app(config=None):
         return page(request, "service.html", service=row, tasks=model.task_rows(tasks, names), stack=stack,
                     managed=stack in config.managed, rules=rules)
 
+    streams = threading.BoundedSemaphore(config.log_streams)
+
+    @guarded("logs")
+    def follow(request, api):
+        """The service's logs as they are written: its last 200 lines (or those after ``since``,
+        a Unix time, when a page reconnects), then each new one, until the page goes. The engine's
+        stream is read by a thread and closed when the page goes, so that a quiet service holds
+        no thread for a reader that left. At most ``log_streams`` at once per console; past
+        that, 503, and the page fetches the logs every 3 s instead."""
+        found = api.inspect_service(request.path_params["id"])
+        if not streams.acquire(blocking=False):
+            return PlainTextResponse("too many log streams; fetch /logs instead", status_code=503)
+        try:
+            since = float(request.query_params.get("since", "0") or 0)
+        except ValueError:
+            since = 0
+        since = since if 0 < since < 1e11 else 0  # nan, inf and nonsense read as "from the tail"
+        params = {"follow": True, "stdout": True, "stderr": True, "timestamps": True,
+                  "tail": "all" if since else "200", "since": since or 0}
+        tty = found["Spec"]["TaskTemplate"]["ContainerSpec"].get("TTY", False)
+        try:
+            # docker-py's service_logs gives a generator with no way to close its connection from
+            # another thread; the same calls it makes, kept apart so that the response can be closed.
+            response = api._get(api._url("/services/{0}/logs", found["ID"]), params=params, stream=True)  # noqa: SLF001
+            api._raise_for_status(response)  # noqa: SLF001
+            lines = api._get_result_tty(True, response, tty)  # noqa: SLF001
+        except BaseException:
+            streams.release()
+            raise
+        stop = threading.Event()
+        close = _closer(response, streams, stop)
+        return StreamingResponse(_pump(lines, close, stop), media_type="text/plain; charset=utf-8",
+                                 background=BackgroundTask(close))
+
     @guarded("logs")
     def logs(request, api):
         found = api.inspect_service(request.path_params["id"])
@@ -453,8 +574,9 @@ def create_app(config=None):
         now = int(time.time())
         seen = [model.event_row(e) for e in api.events(since=now - 3600, until=now, decode=True,
                                                        filters={"type": ["service", "node"]})]
+        actions.sync(api)
         with actions.lock:
-            own = list(actions.recent)
+            own = [e for e in actions.recent if e["time"] >= now - 3600]
         rows = sorted(seen + own, key=lambda e: e["time"], reverse=True)[:300]
         for row in rows:
             row["when"] = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(row["time"]))
@@ -532,6 +654,7 @@ def create_app(config=None):
         route("/stacks", stacks),
         route("/services/{id}", service),
         route("/services/{id}/logs", logs),
+        route("/services/{id}/logs/follow", follow),
         route("/services/{id}/scale", scale, ("POST",)),
         route("/services/{id}/upgrade", upgrade, ("POST",)),
         route("/services/{id}/rollback", rollback, ("POST",)),

@@ -331,3 +331,22 @@ def health(row):
     if row["running"] >= wanted:
         return "healthy"
     return "degraded" if row["running"] else "down"
+
+
+def actions_logged(text):
+    """The console's actions from its service's logs: the JSON lines it printed, each
+    ``{"paddock_console_action": {...}}`` after whatever prefix the log carries. A line that
+    only looks like one is left out."""
+    found = []
+    for line in text.splitlines():
+        start = line.find('{"paddock_console_action"')
+        if start < 0:
+            continue
+        try:
+            entry = json.loads(line[start:])["paddock_console_action"]
+        except (ValueError, KeyError, TypeError):
+            continue
+        if isinstance(entry, dict) and isinstance(entry.get("time"), int) and entry.get("type") == "console" \
+                and all(isinstance(entry.get(k), str) for k in ("id", "who", "action", "target", "result")):
+            found.append(entry)
+    return found

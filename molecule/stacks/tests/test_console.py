@@ -374,3 +374,58 @@ def test_directory_users_log_in_with_their_groups_role_and_nothing_else_gets_in(
     actions = [json.loads(line)["paddock_console_action"] for line in logged.splitlines()
                if line.startswith('{"paddock_console_action"')]
     assert any(a["who"] == "carol" and a["result"] == "ok (member, from the directory)" for a in actions), actions
+
+
+def test_a_services_logs_follow_it_as_it_writes_them_without_a_reload(browser):
+    """A service that writes a line every half second, with the time it wrote it: the page shows
+    each line within 2 s of its writing, as the engine streams it."""
+    image = on_host(INVENTORY, "st01", "docker service inspect walkthrough_apacz "
+                                       "--format '{{.Spec.TaskTemplate.ContainerSpec.Image}}'").split("@")[0]
+    service = on_host(INVENTORY, "st01", (
+        f"docker service create -q --detach --name paddock-ticker --constraint node.hostname==st02 {image} "
+        "sh -c 'i=0; while true; do i=$((i+1)); echo \"tick $i $(date +%s.%N)\"; sleep 0.5; done'"))
+    try:
+        log_in(browser, "bob", path=f"/services/{service}")
+        assert find(browser, "#service-name").text == "paddock-ticker"
+        browser.execute_script("window.paddockNotReloaded = true")
+
+        def last_tick():
+            ticks = [line.split() for line in browser.find_element(By.ID, "logs").text.splitlines()
+                     if " tick " in line]
+            return (int(ticks[-1][-2]), float(ticks[-1][-1])) if ticks else None
+
+        first = wait_for(last_tick, timeout=60, interval=0.2)
+        assert first, browser.find_element(By.ID, "logs").text[-500:]
+        lags, started = [], time.monotonic()
+        while time.monotonic() - started < 6:
+            number, written = last_tick()
+            lags.append(time.time() - written)
+            time.sleep(0.25)
+        number, _ = last_tick()
+        print(f"log lines shown {min(lags):.2f} to {max(lags):.2f} s after they were written")
+        assert number >= first[0] + 8, (first, number)
+        assert max(lags) < 2, lags
+        assert browser.execute_script("return window.paddockNotReloaded") is True
+        shot(browser, "service-logs-followed")
+    finally:
+        on_host(INVENTORY, "st01", "docker service rm paddock-ticker")
+
+
+def test_the_events_of_users_survive_a_restart_of_the_console(browser):
+    log_in(browser, "alice", path="/events")
+    mine = wait_for(lambda: [r.get_attribute("data-id") for r in browser.find_elements(
+        By.CSS_SELECTOR, "tr.type-console") if "alice" in r.text and "login" in r.text], timeout=10, interval=0.2)
+    assert mine
+    before = on_host(INVENTORY, "st01", "docker ps -q --filter label=com.docker.swarm.service.name="
+                                        "paddock-console_console")
+    on_host(INVENTORY, "st01", "docker service update -q --force paddock-console_console")
+    assert on_host(INVENTORY, "st01", "docker ps -q --filter label=com.docker.swarm.service.name="
+                                      "paddock-console_console") != before
+    # The session is a signed cookie: still logged in, and the login made before is listed.
+    assert wait_for(lambda: (lambda status: status == 200)(
+        browser.execute_async_script("const done = arguments[arguments.length - 1];"
+                                     "fetch('/events').then(r => done(r.status)).catch(() => done(0));")),
+        timeout=60, interval=0.5)
+    browser.get(CONSOLE + "/events")
+    listed = [r.get_attribute("data-id") for r in browser.find_elements(By.CSS_SELECTOR, "tr.type-console")]
+    assert set(mine) <= set(listed), (mine, listed)
