@@ -88,9 +88,14 @@ def _inventory(root, extra_vars):
     from ansible.inventory.manager import InventoryManager
     from ansible.module_utils.common.collections import ImmutableDict
     from ansible.parsing.dataloader import DataLoader
+    from ansible.plugins.vars import host_group_vars
     from ansible.utils.vars import load_extra_vars
     from ansible.vars.manager import VariableManager
 
+    # The group_vars plugin caches paths by the name it was given (the playbook directory is the
+    # working directory, which each case changes): forget the last case's, or they leak into this.
+    for cache in (host_group_vars.FOUND, host_group_vars.NAK, host_group_vars.CANONICAL_PATHS):
+        cache.clear()
     loader = DataLoader()
     inventory = InventoryManager(loader=loader, sources=[os.path.join(root, "hosts.yml")])
     # As ansible-playbook's option parser gives it: the text tagged as coming from -e.
