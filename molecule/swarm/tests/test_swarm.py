@@ -360,3 +360,78 @@ def answering(hosts):
         return all(on_host(INVENTORY, host, "docker info --format '{{.ServerVersion}}'") for host in hosts)
     except AssertionError:
         return False
+
+
+def test_last_a_backup_brings_the_swarm_back_on_fresh_hosts_after_every_host_is_destroyed(edited, tmp_path):
+    """Destructive, so last (after recover's test): the present hosts, sw01 to sw04, are backed up,
+    destroyed with their disks, started again from the bare host image, and restored."""
+    hosts = MANAGERS + ["sw04"]
+    fresh = EditedInventory(edited.save())
+    fresh.group("lab")["hosts"] = dict.fromkeys(hosts)
+    for group in ("swarm_managers", "swarm_workers"):  # new hosts get the lab's packages, not the test's
+        for settings in fresh.group("paddock", group)["hosts"].values():
+            for key in ("docker_version", "docker_daemon_options_extra"):
+                (settings or {}).pop(key, None)
+    inventory = fresh.save()
+    on_host(inventory, "sw01", "printf 's3cret' | docker secret create paddock-test-secret - >/dev/null && "
+                               "printf 'conf' | docker config create paddock-test-config - >/dev/null && "
+                               "docker network create -d overlay paddock-test-net >/dev/null")
+    cluster = on_host(inventory, "sw01", "docker info --format '{{.Swarm.Cluster.ID}}'")
+    leader = next(h for h in MANAGERS if on_host(inventory, h, "docker node inspect self "
+                                                               "--format '{{.ManagerStatus.Leader}}'") == "true")
+    password = tmp_path / "vault-pass"
+    password.write_text(os.urandom(16).hex() + "\n")
+    os.environ["ANSIBLE_VAULT_PASSWORD_FILE"] = str(password)
+    backups = tmp_path / "backups"
+    try:
+        # The swarm takes changes all through the backup: the copied manager is not the leader,
+        # and the other two keep the quorum.
+        samples, stop = [], threading.Event()
+
+        def watch():
+            while not stop.is_set():
+                samples.append(writable())
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        try:
+            run = playbook(inventory, "playbooks/backup.yml", "-e", f"paddock_backup_dir={backups}")
+        finally:
+            stop.set()
+            watcher.join()
+        assert run.returncode == 0, failures(run.stdout)
+        assert samples and all(samples), samples
+        taken = sorted((backups / "paddock-mol-swarm").iterdir())
+        assert len(taken) == 1, taken
+        manifest = json.loads((taken[0] / "manifest.json").read_text())
+        assert manifest["cluster"] == cluster and manifest["source"] in MANAGERS and manifest["source"] != leader
+        assert sorted(manifest["parts"]) == ["pki", "swarm"]
+        for part in manifest["parts"]:  # encrypted: no key or certificate in the clear
+            data = (taken[0] / f"{part}.tar.gz.vault").read_text()
+            assert data.startswith("$ANSIBLE_VAULT;1.2;AES256;paddock-backup\n") and "PRIVATE KEY" not in data
+        assert not list(backups.glob("**/*.partial"))
+
+        for host in hosts:
+            outer_docker("rm", "-f", f"{LAB}-{host}")
+            outer_docker("volume", "rm", "-f", f"{LAB}-{host}-docker")
+        up = playbook(inventory, "playbooks/lab_up.yml")
+        assert up.returncode == 0, failures(up.stdout)
+        assert on_hosts(inventory, ":".join(hosts), "ls /var/lib/docker/swarm 2>/dev/null | wc -l") == \
+            dict.fromkeys(hosts, "0")  # bare hosts: no swarm state on their new disks
+        run = playbook(inventory, "playbooks/restore.yml", "-e", f"backup={taken[0]}")
+        assert run.returncode == 0, failures(run.stdout)
+        build_test_image(inventory, "sw04")  # what a registry would serve the service's tasks
+    finally:
+        del os.environ["ANSIBLE_VAULT_PASSWORD_FILE"]
+    assert on_host(inventory, "sw01", "docker info --format '{{.Swarm.Cluster.ID}}'") == cluster  # the same swarm
+    listed = by_inventory_name()
+    assert listed == {**{m: ("ready", "reachable") for m in MANAGERS}, "sw04": ("ready", "")}, listed
+    assert on_host(inventory, "sw01", "docker service inspect web --format "
+                                      "'{{.Spec.Mode.Replicated.Replicas}} {{index .Spec.Labels \"paddock.test\"}}'") \
+        == "2 1"
+    assert wait_for(lambda: [line.split()[0] for line in running_tasks("web")
+                             if "Running" in line] == ["sw04", "sw04"], timeout=60), running_tasks("web")
+    assert on_host(inventory, "sw01", "docker secret ls --format '{{.Name}}'; docker config ls --format '{{.Name}}'; "
+                                      "docker network inspect paddock-test-net --format '{{.Name}} {{.Scope}}'"
+                   ).splitlines() == ["paddock-test-secret", "paddock-test-config", "paddock-test-net swarm"]
+    fresh.remove()
