@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 
 HASH_LABEL = "io.paddock.stack.hash"
@@ -18,12 +19,18 @@ def console_stack(secrets, image, environment):
     the secrets' contents for paddock.platform.swarm_stack.
 
     ``secrets``: ``[{name, data}]``; each becomes a Swarm secret whose name carries a digest of
-    its content (Swarm secrets cannot change: new content is a new secret, and the service
-    moves to it), mounted as /run/secrets/NAME."""
+    its content, keyed with the session secret's when there is one (Swarm secrets cannot change:
+    new content is a new secret, and the service moves to it), mounted as /run/secrets/NAME."""
     files, mounts, declared = {}, [], {}
+    # A secret's name is visible to every user who may list secrets (read-only too): its digest
+    # is keyed with the session secret, random per environment, so that the name of the
+    # directory's bind password cannot be used to try guesses of it offline.
+    salt = next((str(s["data"]) for s in secrets if s["name"] == f"{STACK}-session"), "").encode()
     for secret in secrets:
         data = str(secret["data"])
-        key = f"{secret['name'].removeprefix(STACK + '-')}-{hashlib.sha256(data.encode()).hexdigest()[:12]}"
+        digest = hmac.new(salt, data.encode(), hashlib.sha256).hexdigest() if salt else \
+            hashlib.sha256(data.encode()).hexdigest()
+        key = f"{secret['name'].removeprefix(STACK + '-')}-{digest[:12]}"
         files[key] = data
         declared[key] = {"file": f"./{STACK}.secrets/{key}"}
         mounts.append({"source": key, "target": secret["name"], "uid": UID, "gid": UID, "mode": 0o400})

@@ -142,6 +142,14 @@ def test_the_console_stack_mounts_each_secret_for_its_user_only_and_a_changed_se
         if m["target"] == "paddock-console-tls-key"}
     # No secret's content is in the compose document, which the module writes to disk.
     assert "KEY" not in json.dumps(first["compose"])
+    # With the session secret, names are keyed with it: a name says nothing checkable about a
+    # password without that key (a read-only user lists secret names).
+    import hashlib
+    keyed = console_stack(secrets + [{"name": "paddock-console-session", "data": "S" * 64}],
+                          "reg:5000/paddock/console:0.10", {})
+    plain = hashlib.sha256(b"KEY").hexdigest()[:12]
+    assert not any(plain in name for name in keyed["compose"]["secrets"])
+    assert any(plain in name for name in first["compose"]["secrets"])
 
 
 @pytest.mark.parametrize(("target", "lands"), [
