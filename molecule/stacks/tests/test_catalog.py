@@ -144,8 +144,10 @@ def test_wordpress_launches_and_its_page_answers_through_the_load_balancer():
     assert set(found) == {"mariadb", "wordpress", "wordpress-lb"}
     assert found["wordpress"][1]["io.paddock.catalog.version"] == "1.0.0"
     # WordPress answers through the load balancer and reaches its database: the installer shows.
-    status, body = wait_for(lambda: (lambda r: r if "<title>WordPress" in r[1] else None)(
-        http(f"{BLOG}/wp-admin/install.php")), timeout=120, interval=2) or http(f"{BLOG}/wp-admin/install.php")
+    # (Until MariaDB has initialised, WordPress answers 500 with its "Error establishing a database
+    # connection" page, whose title starts with "WordPress" too: the wait is for the installer.)
+    status, body = wait_for(lambda: (lambda r: r if r[0] == 200 and "Installation" in r[1] else None)(
+        http(f"{BLOG}/wp-admin/install.php")), timeout=180, interval=2) or http(f"{BLOG}/wp-admin/install.php")
     assert status == 200 and "Installation" in body, (status, body[:500])
     form = urllib.parse.urlencode({"weblog_title": "Paddock catalog", "user_name": "admin",
                                    "admin_password": DB_PASSWORD, "admin_password2": DB_PASSWORD,
