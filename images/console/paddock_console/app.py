@@ -320,6 +320,14 @@ class Directory:
         roles = {role for group, role in self.ranks.items() if group in groups}
         return next((role for role in model.ROLES if role in roles), None)
 
+    def _entry(self, service, name):
+        """The DN of the one entry whose ``user_attribute`` is ``name`` (escaped, so that ``*`` or
+        ``)(`` match nothing more), or None when there is none or more than one."""
+        attribute = self.settings.get("user_attribute") or "uid"
+        service.search(self.settings["user_base"], f"({attribute}={escape_filter_chars(name)})", attributes=[],
+                       size_limit=2)
+        return service.entries[0].entry_dn if len(service.entries) == 1 else None
+
     def authenticate(self, name, password):
         """The user's role, or None (unknown, wrong password, in no mapped group). Raises
         DirectoryDown when the directory cannot be asked."""
@@ -327,12 +335,9 @@ class Directory:
             return None
         service = self._service()
         try:
-            attribute = self.settings.get("user_attribute") or "uid"
-            service.search(self.settings["user_base"], f"({attribute}={escape_filter_chars(name)})", attributes=[],
-                           size_limit=2)
-            if len(service.entries) != 1:
+            dn = self._entry(service, name)
+            if dn is None:
                 return None
-            dn = service.entries[0].entry_dn
             user, ok = self._bind(dn, password)
             user.unbind()
             return self._role(service, dn) if ok else None
@@ -344,10 +349,8 @@ class Directory:
         without their password."""
         service = self._service()
         try:
-            attribute = self.settings.get("user_attribute") or "uid"
-            service.search(self.settings["user_base"], f"({attribute}={escape_filter_chars(name)})", attributes=[],
-                           size_limit=2)
-            return self._role(service, service.entries[0].entry_dn) if len(service.entries) == 1 else None
+            dn = self._entry(service, name)
+            return None if dn is None else self._role(service, dn)
         finally:
             service.unbind()
 
