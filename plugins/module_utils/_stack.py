@@ -761,10 +761,11 @@ def _frontends(rules, lines, redirect=None):
             bind += f" ssl crt-list {LB_CERT_DIR}/crt-list" + (" alpn h2,http/1.1" if mode == "http" else "")
         lines += [f"frontend fe_{port}", bind, f"    mode {mode}"]
         if mode == "http":
-            # A server connection per request, as Rancher's LB had it. Keep-alive to the servers
-            # doubles what the hop carries (bench/lb_hop.py), but with it the failover test lost a
-            # request after the address moved in 2 CI runs of 2; see docs/decisions.md.
-            lines += ["    option http-server-close", "    option forwardfor",
+            # Keep-alive on both sides (HAProxy's default), where Rancher's LB closed the server
+            # side after each request: a kept-alive client keeps its server connection, which
+            # doubles what the hop carries (bench/lb_hop.py). Each server connection stays its
+            # client's own (http-reuse never, in the backend); see docs/decisions.md.
+            lines += ["    option forwardfor",
                       f"    http-request set-header X-Forwarded-Proto {'https' if tls else 'http'}"]
             if redirect and not tls:
                 lines.append(f"    http-request redirect location https://%[req.hdr(host),field(1,:)]"
@@ -799,7 +800,10 @@ def _backends(stack, name, backends, lb, health, ctx):
         mode = rule["mode"]
         lines += [f"backend {backend}", f"    mode {mode}", "    balance roundrobin"]
         if mode == "http":
-            lines += ["    retry-on all-retryable-errors", "    http-request set-header X-Forwarded-Port %[dst_port]"]
+            # Shared idle connections (http-reuse safe) held a request for 5 s when their server's
+            # host froze, where a fresh connection fails over in 1 s (timeout connect, redispatch).
+            lines += ["    http-reuse never", "    retry-on all-retryable-errors",
+                      "    http-request set-header X-Forwarded-Port %[dst_port]"]
             if check.get("request_line"):
                 lines.append(f"    option httpchk {check['request_line'].strip()}")
             if sticky:

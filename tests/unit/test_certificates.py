@@ -120,9 +120,9 @@ def test_https_and_tls_rules_terminate_tls_with_the_default_certificate_first_an
     config = lb["config"]
     assert "    ssl-default-bind-options ssl-min-ver TLSv1.2\n" in config
     assert ("frontend fe_443\n    bind :443 ssl crt-list /etc/paddock-lb/certs/crt-list alpn h2,http/1.1\n"
-            "    mode http\n    option http-server-close\n    option forwardfor\n"
+            "    mode http\n    option forwardfor\n"
             "    http-request set-header X-Forwarded-Proto https\n") in config
-    assert ("frontend fe_80\n    bind :80\n    mode http\n    option http-server-close\n    option forwardfor\n"
+    assert ("frontend fe_80\n    bind :80\n    mode http\n    option forwardfor\n"
             "    http-request set-header X-Forwarded-Proto http\n    http-request redirect location "
             "https://%[req.hdr(host),field(1,:)]%[capture.req.uri] code 301\n") in config
     assert "frontend fe_5432\n    bind :5432 ssl crt-list /etc/paddock-lb/certs/crt-list\n    mode tcp\n" in config

@@ -349,3 +349,19 @@ def test_a_selector_reaches_the_services_of_another_stack_the_inventory_deploys(
     assert lb.errors == []
     assert "server-template api-8080- 64 tasks.app_api:8080" in lb.lbs[0]["config"]
     assert "app_default" in lb.compose["services"]["lb"]["networks"]
+
+
+def test_http_backends_keep_server_connections_alive_each_for_its_own_client_and_tcp_ones_are_untouched():
+    rancher = copy.deepcopy(RANCHER)
+    rancher["services"]["lb"]["lb_config"]["port_rules"] = [
+        {"source_port": 80, "target_port": 80, "service": "apacz"},
+        {"source_port": 80, "target_port": 80, "service": "apacz", "path": "/api"},
+        {"source_port": 5000, "target_port": 80, "service": "apacz", "protocol": "tcp"}]
+    config = walkthrough(rancher=rancher).lbs[0]["config"]
+    sections = {block.splitlines()[0]: block for block in config.split("\n\n") if block.strip()}
+    http = [name for name, block in sections.items() if name.startswith("backend") and "mode http" in block]
+    tcp = [name for name, block in sections.items() if name.startswith("backend") and "mode tcp" in block]
+    assert len(http) == 2 and len(tcp) == 1, sections.keys()
+    assert all("\n    http-reuse never\n" in sections[name] for name in http)
+    assert "http-reuse" not in sections[tcp[0]]
+    assert "http-server-close" not in config and "httpclose" not in config
