@@ -26,7 +26,9 @@ from labtest import (  # noqa: E402
     build_test_image,
     failures,
     on_host,
+    on_hosts,
     playbook,
+    recap,
     wait_for,
 )
 
@@ -310,3 +312,53 @@ def test_rotating_the_certificates_retires_the_old_ones():
     assert old.returncode != 0
     assert "user alice presented a certificate this environment no longer issues to them" in old.stderr, old.stderr
     assert docker("alice", "node", "ls").returncode == 0
+
+
+def served_serial(address):
+    """The serial number of the certificate an engine's TLS API serves now."""
+    context = ssl.create_default_context(cafile=f"{PKI}/ca.pem")
+    context.check_hostname = False
+    context.load_cert_chain(f"{PKI}/users/alice/cert.pem", f"{PKI}/users/alice/key.pem")
+    with socket.create_connection((address, 2376), timeout=5) as raw, \
+            context.wrap_socket(raw, server_hostname=address) as tls:
+        return x509.load_der_x509_certificate(tls.getpeercert(binary_form=True)).serial_number
+
+
+def test_certificates_inside_the_renewal_threshold_are_renewed_by_site_yml_one_drained_engine_at_a_time():
+    """site.yml renews what expires within pki_renew_days (30). The lab's engine certificates have
+    over 800 days left, so a threshold of 1000 days stands in for a year and a half of waiting:
+    each engine then serves a new certificate from the same CA, restarted one at a time and
+    drained first, so that no task of a service is killed by its engine stopping."""
+    build_test_image(INVENTORY, "mol02:mol03")
+    tasks = "docker service ps renewal --format '{{.Node}} {{.CurrentState}}|{{.Error}}'"
+    on_host(INVENTORY, "mol01", f"docker service create -d --name renewal --replicas 2 "
+                                f"--constraint node.role==worker {TEST_IMAGE} >/dev/null")
+    try:
+        assert wait_for(lambda: on_host(INVENTORY, "mol01", tasks).count("Running") == 2, timeout=60), \
+            on_host(INVENTORY, "mol01", tasks)
+        before = {host: served_serial(address) for host, address in HOSTS.items()}
+        started = "systemctl show docker --value -p ActiveEnterTimestampMonotonic"
+        started_before = on_hosts(INVENTORY, "paddock", started)
+        run = playbook(INVENTORY, os.path.join(PROJECT, "site.yml"), "-e", "pki_renew_days=1000")
+        assert run.returncode == 0, failures(run.stdout)
+        after = {host: served_serial(address) for host, address in HOSTS.items()}  # verified by the CA
+        assert not [host for host in HOSTS if after[host] == before[host]], (before, after)
+        started_after = on_hosts(INVENTORY, "paddock", started)
+        assert not [host for host in HOSTS if started_after[host] == started_before[host]], started_after
+        # Each engine's outage, from systemd's stop to its start (monotonic: the lab's hosts share
+        # this machine's kernel): none began before the one before it had ended.
+        outages = sorted(tuple(int(value) for value in times.split()) for times in on_hosts(
+            INVENTORY, "paddock", "echo $(systemctl show docker --value -p ActiveExitTimestampMonotonic) "
+                                  "$(systemctl show docker --value -p ActiveEnterTimestampMonotonic)").values())
+        assert all(back <= stop for (_, back), (stop, _) in zip(outages, outages[1:], strict=False)), outages
+        # Drained first: Swarm shut each task down and started another; none failed with its engine.
+        history = on_host(INVENTORY, "mol01", tasks).splitlines()
+        assert not [line for line in history if not line.endswith("|") or " Failed" in line or " Rejected" in line], \
+            history
+        assert wait_for(lambda: on_host(INVENTORY, "mol01", tasks).count("Running") == 2, timeout=60), history
+        # With the default threshold, the next run has nothing to renew.
+        again = playbook(INVENTORY, os.path.join(PROJECT, "site.yml"))
+        assert again.returncode == 0 and all(counts["changed"] == 0 for counts in recap(again.stdout).values()), \
+            failures(again.stdout)
+    finally:
+        on_host(INVENTORY, "mol01", "docker service rm renewal >/dev/null 2>&1 || true")
