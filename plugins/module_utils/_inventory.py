@@ -30,6 +30,7 @@ from ansible_collections.paddock.platform.plugins.module_utils import (
     _certificates,
     _images,
     _network,
+    _pki,
     _swarm,
     _vips,
 )
@@ -160,6 +161,7 @@ def check(names, hostvars, groups, inventory_dir, specs):
     errors += _access.console_errors({key: first[key] for key in _access.CONSOLE_SETTINGS if key in first})
     errors += _images.errors(first.get("paddock_images") or [], inventory_dir)
     errors += _certificates.errors(first.get("paddock_certificates"), inventory_dir)
+    errors += _pki.renewal_errors(first)
     addresses = {}
     for host in hosts:
         addresses.setdefault(host["addr"], host["name"])

@@ -22,6 +22,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from ansible_collections.paddock.platform.plugins.module_utils._problems import origin
+
 # "ike" is id-kp-ipsecIKE (RFC 4945), for the managed network's IKE certificates.
 USAGES = {"serverAuth": ExtendedKeyUsageOID.SERVER_AUTH, "clientAuth": ExtendedKeyUsageOID.CLIENT_AUTH,
           "ike": x509.ObjectIdentifier("1.3.6.1.5.5.7.3.17")}
@@ -202,3 +204,27 @@ def write(path, content, mode):
 
 def expiry(cert):
     return cert.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# Each lifetime setting, its default (roles/pki/defaults) and what a threshold at or past it does.
+LIFETIMES = (("pki_ca_days", 3650, "make a new CA, and every certificate with it"),
+             ("pki_server_days", 825, "issue the engines' certificates again and restart every engine"),
+             ("pki_user_days", 365, "issue the users' certificates again"))
+
+
+def renewal_errors(settings):
+    """pki_renew_days against the lifetimes in ``settings`` (a host's variables, types already
+    checked): a threshold at or past a lifetime renews those certificates on every run, which
+    then never reports changed=0. Each message names where the setting that was given is set."""
+    try:
+        renew = int(settings.get("pki_renew_days", 30))
+        lifetimes = [(name, int(settings.get(name, default)), harm) for name, default, harm in LIFETIMES]
+    except (TypeError, ValueError):
+        return []
+    errors = []
+    for name, days, harm in lifetimes:
+        if renew >= days:
+            given = "pki_renew_days" if "pki_renew_days" in settings else name
+            errors.append(f"{origin(settings.get(given), 'inventory')}: pki_renew_days: {renew} is not less than "
+                          f"{name} ({days}): every run would {harm}")
+    return errors

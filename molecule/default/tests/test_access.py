@@ -314,21 +314,39 @@ def test_rotating_the_certificates_retires_the_old_ones():
     assert docker("alice", "node", "ls").returncode == 0
 
 
-def served_serial(address):
-    """The serial number of the certificate an engine's TLS API serves now."""
+def served(address):
+    """The certificate an engine's TLS API serves now."""
     context = ssl.create_default_context(cafile=f"{PKI}/ca.pem")
     context.check_hostname = False
     context.load_cert_chain(f"{PKI}/users/alice/cert.pem", f"{PKI}/users/alice/key.pem")
     with socket.create_connection((address, 2376), timeout=5) as raw, \
             context.wrap_socket(raw, server_hostname=address) as tls:
-        return x509.load_der_x509_certificate(tls.getpeercert(binary_form=True)).serial_number
+        return x509.load_der_x509_certificate(tls.getpeercert(binary_form=True))
 
 
-def test_certificates_inside_the_renewal_threshold_are_renewed_by_site_yml_one_drained_engine_at_a_time():
-    """site.yml renews what expires within pki_renew_days (30). The lab's engine certificates have
-    over 800 days left, so a threshold of 1000 days stands in for a year and a half of waiting:
-    each engine then serves a new certificate from the same CA, restarted one at a time and
-    drained first, so that no task of a service is killed by its engine stopping."""
+def expire_soon(path, days):
+    """Issue the certificate at ``path`` again as the CA would, with its key, subject and
+    extensions, but ending in ``days`` days: what the controller holds when its end is near."""
+    with open(f"{PKI}/ca-key.pem", "rb") as handle:
+        ca_key = serialization.load_pem_private_key(handle.read(), None)
+    with open(path, "rb") as handle:
+        cert = x509.load_pem_x509_certificate(handle.read())
+    now = datetime.datetime.now(datetime.UTC)
+    builder = (x509.CertificateBuilder().subject_name(cert.subject).issuer_name(cert.issuer)
+               .public_key(cert.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(now - datetime.timedelta(days=800))
+               .not_valid_after(now + datetime.timedelta(days=days)))
+    for extension in cert.extensions:
+        builder = builder.add_extension(extension.value, extension.critical)
+    with open(path, "wb") as handle:
+        handle.write(builder.sign(ca_key, hashes.SHA384()).public_bytes(serialization.Encoding.PEM))
+
+
+def test_an_engine_certificate_about_to_expire_is_renewed_by_site_yml_one_drained_engine_at_a_time():
+    """site.yml issues again what expires within pki_renew_days (30): with each engine's
+    certificate 20 days from its end on the controller, each engine then serves a new one from
+    the same CA for its full 825 days, restarted one at a time and drained first, so that no task
+    of a service is killed by its engine stopping."""
     build_test_image(INVENTORY, "mol02:mol03")
     tasks = "docker service ps renewal --format '{{.Node}} {{.CurrentState}}|{{.Error}}'"
     on_host(INVENTORY, "mol01", f"docker service create -d --name renewal --replicas 2 "
@@ -336,13 +354,17 @@ def test_certificates_inside_the_renewal_threshold_are_renewed_by_site_yml_one_d
     try:
         assert wait_for(lambda: on_host(INVENTORY, "mol01", tasks).count("Running") == 2, timeout=60), \
             on_host(INVENTORY, "mol01", tasks)
-        before = {host: served_serial(address) for host, address in HOSTS.items()}
+        before = {host: served(address).serial_number for host, address in HOSTS.items()}
+        for host in HOSTS:
+            expire_soon(f"{PKI}/hosts/{host}/cert.pem", 20)
         started = "systemctl show docker --value -p ActiveEnterTimestampMonotonic"
         started_before = on_hosts(INVENTORY, "paddock", started)
-        run = playbook(INVENTORY, os.path.join(PROJECT, "site.yml"), "-e", "pki_renew_days=1000")
+        run = playbook(INVENTORY, os.path.join(PROJECT, "site.yml"))
         assert run.returncode == 0, failures(run.stdout)
-        after = {host: served_serial(address) for host, address in HOSTS.items()}  # verified by the CA
-        assert not [host for host in HOSTS if after[host] == before[host]], (before, after)
+        after = {host: served(address) for host, address in HOSTS.items()}  # verified by the CA
+        assert not [host for host in HOSTS if after[host].serial_number == before[host]], (before, after)
+        now = datetime.datetime.now(datetime.UTC)
+        assert all((cert.not_valid_after_utc - now).days >= 820 for cert in after.values()), after
         started_after = on_hosts(INVENTORY, "paddock", started)
         assert not [host for host in HOSTS if started_after[host] == started_before[host]], started_after
         # Each engine's outage, from systemd's stop to its start (monotonic: the lab's hosts share
@@ -356,7 +378,7 @@ def test_certificates_inside_the_renewal_threshold_are_renewed_by_site_yml_one_d
         assert not [line for line in history if not line.endswith("|") or " Failed" in line or " Rejected" in line], \
             history
         assert wait_for(lambda: on_host(INVENTORY, "mol01", tasks).count("Running") == 2, timeout=60), history
-        # With the default threshold, the next run has nothing to renew.
+        # Renewed for its full lifetime, it is not renewed again.
         again = playbook(INVENTORY, os.path.join(PROJECT, "site.yml"))
         assert again.returncode == 0 and all(counts["changed"] == 0 for counts in recap(again.stdout).values()), \
             failures(again.stdout)
