@@ -64,6 +64,15 @@ def on_host(inventory, host, command):
     return on_hosts(inventory, host, command)[host]
 
 
+def engine_outages(inventory, pattern):
+    """{host: (stopped, started)}: when systemd last stopped each host's engine and when it last
+    started it, in seconds of the monotonic clock (the lab's hosts share this machine's kernel,
+    so the hosts' figures compare; a host whose engine never stopped has 0 for stopped)."""
+    times = on_hosts(inventory, pattern, "echo $(systemctl show docker --value -p ActiveExitTimestampMonotonic) "
+                                         "$(systemctl show docker --value -p ActiveEnterTimestampMonotonic)")
+    return {host: tuple(int(value) / 1e6 for value in out.split()) for host, out in times.items()}
+
+
 def outer_docker(*args):
     """The local engine that runs the lab's host containers."""
     return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=120, check=True).stdout

@@ -24,9 +24,9 @@ from labtest import (  # noqa: E402
     TEST_IMAGE,
     EditedInventory,
     build_test_image,
+    engine_outages,
     failures,
     on_host,
-    on_hosts,
     playbook,
     wait_for,
 )
@@ -55,12 +55,18 @@ def docker_with(bundle, *args):
                           capture_output=True, text=True, timeout=60)
 
 
-def handshake(address, cert=None, key=None):
-    """None when a TLS session with the engine's API is set up (and /version answered), else why not."""
+def api_context(cert=None, key=None):
+    """A TLS client context for the engines' API: the environment's CA, and a client certificate."""
     context = ssl.create_default_context(cafile=f"{PKI}/ca.pem")
     context.check_hostname = False
     if cert:
         context.load_cert_chain(cert, key)
+    return context
+
+
+def handshake(address, cert=None, key=None):
+    """None when a TLS session with the engine's API is set up (and /version answered), else why not."""
+    context = api_context(cert, key)
     try:
         with socket.create_connection((address, 2376), timeout=5) as raw, \
                 context.wrap_socket(raw, server_hostname=address) as tls:
@@ -130,9 +136,7 @@ def test_roles_are_enforced_by_the_authorization_plugin():
 def raw_request(user, method, target, body=None):
     """A request exactly as written (no client normalises it) with a user's bundle: (status, text)."""
     bundle = f"{PKI}/users/{user}"
-    context = ssl.create_default_context(cafile=f"{PKI}/ca.pem")
-    context.check_hostname = False
-    context.load_cert_chain(f"{bundle}/cert.pem", f"{bundle}/key.pem")
+    context = api_context(f"{bundle}/cert.pem", f"{bundle}/key.pem")
     connection = http.client.HTTPSConnection(MANAGER, 2376, timeout=20, context=context)
     payload = json.dumps(body).encode() if body is not None else None
     connection.request(method, target, body=payload, headers={"Content-Type": "application/json"})
@@ -315,9 +319,7 @@ def test_rotating_the_certificates_retires_the_old_ones():
 
 def served(address):
     """The certificate an engine's TLS API serves now."""
-    context = ssl.create_default_context(cafile=f"{PKI}/ca.pem")
-    context.check_hostname = False
-    context.load_cert_chain(f"{PKI}/users/alice/cert.pem", f"{PKI}/users/alice/key.pem")
+    context = api_context(f"{PKI}/users/alice/cert.pem", f"{PKI}/users/alice/key.pem")
     with socket.create_connection((address, 2376), timeout=5) as raw, \
             context.wrap_socket(raw, server_hostname=address) as tls:
         return x509.load_der_x509_certificate(tls.getpeercert(binary_form=True))
@@ -356,8 +358,7 @@ def test_an_engine_certificate_about_to_expire_is_renewed_by_site_yml_one_draine
         before = {host: served(address).serial_number for host, address in HOSTS.items()}
         for host in HOSTS:
             expire_soon(f"{PKI}/hosts/{host}/cert.pem", 20)
-        started = "systemctl show docker --value -p ActiveEnterTimestampMonotonic"
-        started_before = on_hosts(INVENTORY, "paddock", started)
+        outages_before = engine_outages(INVENTORY, "paddock")
         run = playbook(INVENTORY, os.path.join(PROJECT, "site.yml"))
         assert run.returncode == 0, failures(run.stdout)
         after = {host: served(address) for host, address in HOSTS.items()}  # verified by the CA
@@ -365,13 +366,11 @@ def test_an_engine_certificate_about_to_expire_is_renewed_by_site_yml_one_draine
         now = datetime.datetime.now(datetime.UTC)
         # For its full lifetime: the next run has nothing to renew (tests/unit/test_pki.py).
         assert all((cert.not_valid_after_utc - now).days >= 820 for cert in after.values()), after
-        started_after = on_hosts(INVENTORY, "paddock", started)
-        assert not [host for host in HOSTS if started_after[host] == started_before[host]], started_after
-        # Each engine's outage, from systemd's stop to its start (monotonic: the lab's hosts share
-        # this machine's kernel): none began before the one before it had ended.
-        outages = sorted(tuple(int(value) for value in times.split()) for times in on_hosts(
-            INVENTORY, "paddock", "echo $(systemctl show docker --value -p ActiveExitTimestampMonotonic) "
-                                  "$(systemctl show docker --value -p ActiveEnterTimestampMonotonic)").values())
+        # Every engine restarted, and each outage (systemd's stop to its start) began only once
+        # the one before it had ended.
+        outages_after = engine_outages(INVENTORY, "paddock")
+        assert not [host for host in HOSTS if outages_after[host][1] == outages_before[host][1]], outages_after
+        outages = sorted(outages_after.values())
         assert all(back <= stop for (_, back), (stop, _) in zip(outages, outages[1:], strict=False)), outages
         # Drained first: Swarm shut each task down and started another; none failed with its engine.
         history = on_host(INVENTORY, "mol01", tasks).splitlines()

@@ -15,6 +15,7 @@ from labtest import (  # noqa: E402
     EditedInventory,
     build_test_image,
     changed_tasks,
+    engine_outages,
     failures,
     nodes,
     on_host,
@@ -37,6 +38,12 @@ def task_containers(pattern, service):
     """The container IDs of a service's running tasks, per host."""
     found = on_hosts(INVENTORY, pattern, f"docker ps -q --filter label=com.docker.swarm.service.name={service}")
     return {host: sorted(out.split()) for host, out in found.items()}
+
+
+def replicas(service):
+    """The number of tasks the service's specification asks for."""
+    return int(on_host(INVENTORY, "sw01", f"docker service inspect {service} "
+                                          "--format '{{.Spec.Mode.Replicated.Replicas}}'"))
 
 
 def running_tasks(service):
@@ -239,9 +246,7 @@ def test_an_engine_upgrade_and_a_changed_setting_restart_one_node_at_a_time_drai
         "sw02": "false", "sw04": "true"}
     # One at a time. Each engine's outage is when systemd stopped it to when it was running
     # again (monotonic clocks: the lab's hosts share this machine's kernel, as the watcher does).
-    outage = {host: tuple(int(v) / 1e6 for v in times.split()) for host, times in on_hosts(
-        inventory, "sw02:sw04", "echo $(systemctl show docker --value -p ActiveExitTimestampMonotonic) "
-                                "$(systemctl show docker --value -p ActiveEnterTimestampMonotonic)").items()}
+    outage = engine_outages(inventory, "sw02:sw04")
     (first, first_back), (second, _) = sorted(outage.values())
     assert first_back <= second, outage  # the second engine stopped after the first was back
     # The worker was drained (once), never while the manager's engine was away, and never two
@@ -281,10 +286,8 @@ def test_removing_a_live_and_a_dead_node_in_one_edit_and_a_label_removed_from_th
     assert on_host(edited.dir, "sw06", "docker info --format '{{.Swarm.LocalNodeState}}'") == "inactive"
     labels = json.loads(on_host(INVENTORY, "sw01", "docker node inspect sw04 --format '{{json .Spec.Labels}}'"))
     assert "handmade" not in labels and labels["zone"] == "a"
-    replicas = int(on_host(INVENTORY, "sw01", "docker service inspect web "
-                                              "--format '{{.Spec.Mode.Replicated.Replicas}}'"))
-    assert replicas == 4
-    assert [line.split()[0] for line in running_tasks("web")] == ["sw04"] * replicas  # all on the one worker left
+    assert replicas("web") == 4
+    assert [line.split()[0] for line in running_tasks("web")] == ["sw04"] * 4  # all on the one worker left
 
 
 def test_with_one_manager_of_three_stopped_the_cluster_still_takes_service_updates():
@@ -354,10 +357,9 @@ def test_with_two_of_three_managers_lost_recover_makes_the_swarm_writable_and_th
     # 1 fresh-clone run of 5 the worker's task containers were replaced once meanwhile (started
     # again by Swarm on the same worker). What the rejoin promises is the service: all its
     # replicas running, on the worker that ran them.
-    replicas = int(on_host(INVENTORY, "sw01",
-                           "docker service inspect web --format '{{.Spec.Mode.Replicated.Replicas}}'"))
+    wanted = replicas("web")
     assert wait_for(lambda: [line.split()[0] for line in running_tasks("web") if "Running" in line]
-                    == ["sw04"] * replicas, timeout=60), running_tasks("web")
+                    == ["sw04"] * wanted, timeout=60), running_tasks("web")
     replaced = task_containers("sw04", "web") != tasks
     print(f"after the rejoin the worker's task containers were {'replaced' if replaced else 'kept'}")
     run = playbook(inventory, "playbooks/recover.yml")
