@@ -119,6 +119,22 @@ class EditedInventory:
 
 TEST_IMAGE = "paddock/busybox:test2"
 
+# The lab reaches no other engine version: this repackages the installed docker.io as version
+# VERSION in a local apt repository (/srv/paddock-test), so that a changed docker_version goes
+# through the upgrade path (drain, apt, restart, wait for Ready, undrain) with the same binaries.
+REPACKAGE = r"""set -e
+apt-get update -qq
+rm -rf /srv/paddock-test && mkdir -p /srv/paddock-test && cd /srv/paddock-test
+apt-get download -q "docker.io=$(apt-cache madison docker.io | awk 'NR == 1 {print $3}')" >/dev/null
+dpkg-deb -R docker.io_*.deb pkg && rm docker.io_*.deb
+sed -i "s/^Version: .*/Version: VERSION/" pkg/DEBIAN/control
+dpkg-deb -Znone -b pkg docker.io.deb >/dev/null && rm -r pkg
+{ dpkg-deb -f docker.io.deb; echo "Filename: ./docker.io.deb"; echo "Size: $(stat -c %s docker.io.deb)";
+  echo "SHA256: $(sha256sum docker.io.deb | cut -d' ' -f1)"; echo; } > Packages
+echo 'deb [trusted=yes] file:/srv/paddock-test ./' > /etc/apt/sources.list.d/paddock-test.list
+"""
+UNPACKAGE = "rm -rf /etc/apt/sources.list.d/paddock-test.list /srv/paddock-test"
+
 
 def build_test_image(inventory, pattern):
     """A real image on each host, built from Debian's busybox-static (no registry is reachable here)."""

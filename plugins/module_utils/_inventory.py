@@ -27,6 +27,7 @@ from ansible.module_utils.parsing.convert_bool import BOOLEANS, boolean
 
 from ansible_collections.paddock.platform.plugins.module_utils import (
     _access,
+    _backup,
     _certificates,
     _images,
     _network,
@@ -162,6 +163,7 @@ def check(names, hostvars, groups, inventory_dir, specs):
     errors += _images.errors(first.get("paddock_images") or [], inventory_dir)
     errors += _certificates.errors(first.get("paddock_certificates"), inventory_dir)
     errors += _pki.renewal_errors(first)
+    errors += _backup.settings_errors(first)
     addresses = {}
     for host in hosts:
         addresses.setdefault(host["addr"], host["name"])

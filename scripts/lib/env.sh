@@ -48,7 +48,8 @@ ensure_venv() {
 ensure_env() {
   # haproxy: stack validation checks a load balancer's custom lines with haproxy -c.
   # chromium, chromium-driver: the console's tests drive a real browser (molecule/stacks).
-  apt_install debootstrap openssh-client ca-certificates tcpdump wrk haproxy chromium chromium-driver
+  # gnupg: backup.yml encrypts volumes and the registry's storage with gpg.
+  apt_install debootstrap openssh-client ca-certificates tcpdump wrk haproxy chromium chromium-driver gnupg
   ensure_engine
   ensure_venv
 }

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.paddock.platform.plugins.module_utils._backup import expired, restore_problems, source
+from ansible_collections.paddock.platform.plugins.module_utils._backup import (
+    data_problems,
+    expired,
+    manifest_parts,
+    part_files,
+    restore_problems,
+    source,
+    volume_selection,
+)
 
 
 def manager(host, leader=False, answered=True, reachable=True, cluster="c1", autolock=False):
@@ -55,6 +63,90 @@ def test_a_backup_of_another_environment_or_a_locked_swarm_without_its_key_is_re
     assert restore_problems({"format": 2}, "prod", True) == ["manifest.json: not a Paddock backup manifest (format 1)"]
     assert restore_problems({**manifest, "parts": {"pki": {}}}, "prod", True) == [
         "manifest.json: parts: the backup holds no swarm state"]
+
+
+def volume(name, labels=None, options=None, driver="local"):
+    return {"Name": name, "Driver": driver, "Labels": labels, "Options": options,
+            "Mountpoint": f"/var/lib/docker/volumes/{name}/_data"}
+
+
+def test_the_named_local_volumes_matching_a_pattern_are_copied_and_the_others_say_why_not():
+    anonymous = "0123456789abcdef" * 4
+    listed = [volume("wordpress_db", {"com.docker.stack.namespace": "wordpress"}), volume("other"),
+              volume("wordpress_nfs", options={"type": "nfs", "o": "addr=10.0.0.1", "device": ":/srv"}),
+              volume(anonymous), volume("wordpress_plugin", driver="rexray"), volume("wordpress_cache")]
+    chosen = volume_selection(listed, ["wordpress_*", anonymous])
+    assert chosen["chosen"] == [{"name": "wordpress_cache", "labels": {}},
+                                {"name": "wordpress_db", "labels": {"com.docker.stack.namespace": "wordpress"}}]
+    assert chosen["skipped"] == [f"{anonymous}: anonymous (a task started after a restore gets a new one)",
+                                 "wordpress_nfs: mounts storage of its own (device=:/srv, type=nfs): back it up "
+                                 "where it lives"]
+    assert volume_selection(listed, []) == {"chosen": [], "skipped": []}
+    assert [v["name"] for v in volume_selection(listed, ["*"])["chosen"]] == [
+        "other", "wordpress_cache", "wordpress_db"]
+
+
+@pytest.mark.parametrize(("volumes", "registry", "problems"), [
+    (["wordpress_*"], True, []),
+    ([], "yes", []),
+    ("wordpress_*", False, ["paddock_backup_volumes: must be a list of volume names or patterns (such as "
+                            "wordpress_* or *), got 'wordpress_*'"]),
+    ([""], "maybe", ["paddock_backup_volumes: must be a list of volume names or patterns (such as wordpress_* "
+                     "or *), got ['']", "paddock_backup_registry: must be true or false, got 'maybe'"]),
+])
+def test_the_data_asked_for_is_checked_before_any_host_is_touched(volumes, registry, problems):
+    assert data_problems(volumes, registry) == problems
+
+
+def test_the_manifest_names_each_part_by_its_file():
+    stats = [{"path": "/b/20261130T120000Z/volumes-sw04.tar.gz.gpg", "checksum": "c3", "size": 30},
+             {"path": "/b/20261130T120000Z/swarm.tar.gz.vault", "checksum": "c1", "size": 10},
+             {"path": "/b/20261130T120000Z/key.vault", "checksum": "c2", "size": 20}]
+    parts = manifest_parts(stats)
+    assert parts == {"key": {"file": "key.vault", "checksum": "c2", "size": 20},
+                     "swarm": {"file": "swarm.tar.gz.vault", "checksum": "c1", "size": 10},
+                     "volumes-sw04": {"file": "volumes-sw04.tar.gz.gpg", "checksum": "c3", "size": 30}}
+    manifest = {"format": 1, "environment": "prod", "parts": parts,
+                "volumes": {"sw04": [{"name": "app_data", "labels": {}}]}}
+    assert restore_problems(manifest, "prod", False) == []
+    # A backup taken before 0.11 names no file: each part is PART.tar.gz.vault.
+    assert part_files({"parts": {"swarm": {"checksum": "c1"}}}) == {"swarm": "swarm.tar.gz.vault"}
+
+
+@pytest.mark.parametrize(("change", "problem"), [
+    ({"parts": {"swarm": {"file": "../../etc/shadow.vault"}}, "volumes": {}},
+     "parts: swarm: not a file of the backup's directory"),
+    ({"parts": {"swarm": {"file": "swarm.tar.gz.vault"}, "registry": {"file": "registry.tar.gz.gpg"}}, "volumes": {}},
+     "parts: key: the data parts' key is missing"),
+    ({"volumes": {"sw04": [{"name": "app; rm -rf /", "labels": {}}]}}, "volumes: sw04: 'app; rm -rf /': not a volume"),
+    ({"volumes": {"sw05": [{"name": "app_data", "labels": {}}]}}, "volumes: sw05: no list of volumes with its part"),
+])
+def test_a_manifest_whose_names_would_reach_a_command_unchecked_is_refused(change, problem):
+    manifest = {"format": 1, "environment": "prod",
+                "parts": {"swarm": {"file": "swarm.tar.gz.vault"}, "key": {"file": "key.vault"},
+                          "volumes-sw04": {"file": "volumes-sw04.tar.gz.gpg"}},
+                "volumes": {"sw04": [{"name": "app_data", "labels": {}}]}}
+    problems = restore_problems({**manifest, **change}, "prod", False)
+    assert len(problems) == 1 and problems[0].startswith(f"manifest.json: {problem}"), problems
+
+
+def test_hosts_joining_a_restored_swarm_get_back_their_managed_subnets():
+    """restore.yml removes the backup's other nodes and keeps their documents; swarm.yml plans the
+    managed network with them before the swarm's own nodes, so each host that joins again gets
+    the subnet it had, not the next free one in join order."""
+    from ansible_collections.paddock.platform.plugins.module_utils._network import plan
+
+    def node(host, subnet):
+        return {"Spec": {"Labels": {"paddock.inventory_hostname": host, "paddock.managed.subnet": subnet}}}
+
+    removed = [node("n2", "10.42.2.0/24"), node("n3", "10.42.1.0/24"), node("n1", "10.42.9.0/24")]
+    live = [node("n1", "10.42.0.0/24")]  # the restored manager, its node kept
+    addresses = {"n1": "192.0.2.1", "n2": "192.0.2.2", "n3": "192.0.2.3"}
+    planned = plan(["n1", "n2", "n3"], addresses, removed + live, "10.42.0.0/16", 24)
+    assert planned["errors"] == []
+    assert planned["subnets"] == {"n1": "10.42.0.0/24", "n2": "10.42.2.0/24", "n3": "10.42.1.0/24"}
+    # Without them, the hosts would be numbered by the order they join.
+    assert plan(["n1", "n2", "n3"], addresses, live, "10.42.0.0/16", 24)["subnets"]["n2"] == "10.42.1.0/24"
 
 
 def test_restore_runs_site_yml_s_playbooks_after_provisioning_in_the_same_order():

@@ -1,8 +1,10 @@
 """A swarm formed from the inventory, and changed only by editing it: what a user sees."""
 
+import glob
 import json
 import os
 import sys
+import tempfile
 import threading
 import time
 
@@ -11,7 +13,9 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
 from labtest import (  # noqa: E402
     PROJECT,
+    REPACKAGE,
     TEST_IMAGE,
+    UNPACKAGE,
     EditedInventory,
     build_test_image,
     changed_tasks,
@@ -31,6 +35,7 @@ SCENARIO = os.environ.get("MOLECULE_SCENARIO_DIRECTORY", os.path.dirname(os.path
 INVENTORY = os.path.join(SCENARIO, "inventory")
 LAB = "paddock-mol-swarm"
 MANAGERS, WORKERS = ["sw01", "sw02", "sw03"], ["sw04", "sw05"]
+REGISTRY = "10.3.4.11:5000"  # the platform's registry: on the first manager, sw01 (hosts.yml)
 IMAGE = TEST_IMAGE
 
 
@@ -44,6 +49,12 @@ def replicas(service):
     """The number of tasks the service's specification asks for."""
     return int(on_host(INVENTORY, "sw01", f"docker service inspect {service} "
                                           "--format '{{.Spec.Mode.Replicated.Replicas}}'"))
+
+
+def counted(host):
+    """The numbers the counter service wrote to its volume on ``host``, in order."""
+    return [int(n) for n in on_host(INVENTORY, host, "cat /var/lib/docker/volumes/paddock-test-data/_data/log "
+                                                     "2>/dev/null || true").split()]
 
 
 def running_tasks(service):
@@ -180,21 +191,6 @@ def test_rotating_the_join_tokens_replaces_them_without_printing_them():
     assert old not in run.stdout and new not in run.stdout
 
 
-# The lab reaches one docker.io version only, so the upgrade goes to the same package rebuilt with
-# a higher version number: the real apt upgrade path and its restart, not a new engine (README).
-REPACKAGE = r"""set -e
-apt-get update -qq
-rm -rf /srv/paddock-test && mkdir -p /srv/paddock-test && cd /srv/paddock-test
-apt-get download -q "docker.io=$(apt-cache madison docker.io | awk 'NR == 1 {print $3}')" >/dev/null
-dpkg-deb -R docker.io_*.deb pkg && rm docker.io_*.deb
-sed -i "s/^Version: .*/Version: VERSION/" pkg/DEBIAN/control
-dpkg-deb -Znone -b pkg docker.io.deb >/dev/null && rm -r pkg
-{ dpkg-deb -f docker.io.deb; echo "Filename: ./docker.io.deb"; echo "Size: $(stat -c %s docker.io.deb)";
-  echo "SHA256: $(sha256sum docker.io.deb | cut -d' ' -f1)"; echo; } > Packages
-echo 'deb [trusted=yes] file:/srv/paddock-test ./' > /etc/apt/sources.list.d/paddock-test.list
-"""
-
-
 def watch_nodes(samples, stop):
     """Append when (time.monotonic()) and what the managers say of every node (hostname ->
     (availability, status, manager status)), about every second, until ``stop`` is set; a
@@ -234,7 +230,7 @@ def test_an_engine_upgrade_and_a_changed_setting_restart_one_node_at_a_time_drai
     finally:
         stop.set()
         watcher.join()
-        on_host(inventory, "sw02", "rm -rf /etc/apt/sources.list.d/paddock-test.list /srv/paddock-test")
+        on_host(inventory, "sw02", UNPACKAGE)
     assert run.returncode == 0, failures(run.stdout)
     workers = sorted(edited.group("paddock", "swarm_workers")["hosts"])  # sw06 too, added before
     assert on_hosts(inventory, "paddock", "dpkg-query -W -f '${Version}' docker.io") == {
@@ -390,6 +386,21 @@ def test_last_a_backup_brings_the_swarm_back_on_fresh_hosts_after_every_host_is_
     cluster = on_host(inventory, "sw01", "docker info --format '{{.Swarm.Cluster.ID}}'")
     leader = next(h for h in MANAGERS if on_host(inventory, h, "docker node inspect self "
                                                                "--format '{{.ManagerStatus.Leader}}'") == "true")
+    # An app's data: a service on sw04 whose image is only in the platform's registry (on sw01),
+    # counting in a named volume from where the volume's log left off.
+    on_host(inventory, "sw01", f"docker tag {IMAGE} 127.0.0.1:5001/paddock/counter:1 && "
+                               "docker push -q 127.0.0.1:5001/paddock/counter:1 >/dev/null && "
+                               "docker rmi 127.0.0.1:5001/paddock/counter:1 >/dev/null")
+    on_host(inventory, "sw04", "docker volume create --label paddock.test=counter paddock-test-data >/dev/null")
+    on_host(inventory, "sw01", f"docker service create -d --name counter --constraint "
+                               "node.labels.paddock.inventory_hostname==sw04 "
+                               "--mount type=volume,source=paddock-test-data,target=/data "
+                               f"{REGISTRY}/paddock/counter:1 sh -c 'i=$(tail -n 1 /data/log 2>/dev/null || echo 0); "
+                               "while :; do i=$((i+1)); echo $i >> /data/log; sleep 0.2; done' >/dev/null")
+    assert wait_for(lambda: len(counted("sw04")) >= 10, timeout=60)
+    counter = task_containers("sw04", "counter")
+    token = os.urandom(8).hex()
+    on_host(inventory, "sw04", f"echo {token} > /var/lib/docker/volumes/paddock-test-data/_data/marker")
     password = tmp_path / "vault-pass"
     password.write_text(os.urandom(16).hex() + "\n")
     os.environ["ANSIBLE_VAULT_PASSWORD_FILE"] = str(password)
@@ -406,21 +417,50 @@ def test_last_a_backup_brings_the_swarm_back_on_fresh_hosts_after_every_host_is_
         watcher = threading.Thread(target=watch)
         watcher.start()
         try:
-            run = playbook(inventory, "playbooks/backup.yml", "-e", f"paddock_backup_dir={backups}")
+            before = len(counted("sw04"))
+            run = playbook(inventory, "playbooks/backup.yml", "-e", f"paddock_backup_dir={backups}",
+                           "-e", '{"paddock_backup_volumes": ["paddock-test-*"]}', "-e", "paddock_backup_registry=true")
         finally:
             stop.set()
             watcher.join()
         assert run.returncode == 0, failures(run.stdout)
         assert samples and all(samples), samples
+        # The app was paused for the copy alone: the same container counts on, nothing skipped.
+        assert task_containers("sw04", "counter") == counter
+        assert wait_for(lambda: len(counted("sw04")) > before + 10, timeout=10)
+        numbers = counted("sw04")
+        assert numbers == list(range(1, len(numbers) + 1)), numbers
         taken = sorted((backups / "paddock-mol-swarm").iterdir())
         assert len(taken) == 1, taken
         manifest = json.loads((taken[0] / "manifest.json").read_text())
         assert manifest["cluster"] == cluster and manifest["source"] in MANAGERS and manifest["source"] != leader
-        assert sorted(manifest["parts"]) == ["pki", "swarm"]
-        for part in manifest["parts"]:  # encrypted: no key or certificate in the clear
-            data = (taken[0] / f"{part}.tar.gz.vault").read_text()
+        assert sorted(manifest["parts"]) == ["key", "pki", "registry", "swarm", "volumes-sw04"]
+        assert manifest["volumes"] == {"sw04": [{"name": "paddock-test-data", "labels": {"paddock.test": "counter"}}]}
+        assert sorted(p.name for p in taken[0].iterdir()) == [
+            "key.vault", "manifest.json", "pki.tar.gz.vault", "registry.tar.gz.gpg", "swarm.tar.gz.vault",
+            "volumes-sw04.tar.gz.gpg"]
+        for part in ("key.vault", "pki.tar.gz.vault", "swarm.tar.gz.vault"):  # no key or certificate in the clear
+            data = (taken[0] / part).read_text()
             assert data.startswith("$ANSIBLE_VAULT;1.2;AES256;paddock-backup\n") and "PRIVATE KEY" not in data
+        for part in ("registry.tar.gz.gpg", "volumes-sw04.tar.gz.gpg"):  # OpenPGP, not a readable archive
+            data = (taken[0] / part).read_bytes()
+            assert data[0] & 0x80 and not data.startswith(b"\x1f\x8b"), data[:4]
+            assert oct((taken[0] / part).stat().st_mode & 0o777) == "0o600"
         assert not list(backups.glob("**/*.partial"))
+        # gpg's scratch home and its agent are gone ("[p]" keeps pgrep's own shell from matching).
+        assert not glob.glob(os.path.join(tempfile.gettempdir(), "*-paddock-gpg"))
+        assert not os.popen("pgrep -f '[p]addock-gpg'").read()
+
+        # A host asked for its volumes that is dead: named, and the run fails, after keeping the
+        # rest (the first version counted it as a host with no volumes).
+        outer_docker("stop", "-t", "0", f"{LAB}-sw04")
+        dead = playbook(inventory, "playbooks/backup.yml", "-e", f"paddock_backup_dir={backups}",
+                        "-e", '{"paddock_backup_volumes": ["paddock-test-*"]}')
+        assert dead.returncode != 0
+        assert "sw04 did not answer: what was asked of them is not in" in dead.stdout, failures(dead.stdout)
+        [partly] = set((backups / "paddock-mol-swarm").iterdir()) - set(taken)
+        partial = json.loads((partly / "manifest.json").read_text())
+        assert (partial["missing"], sorted(partial["parts"]), partial["volumes"]) == (["sw04"], ["pki", "swarm"], {})
 
         for host in hosts:
             outer_docker("rm", "-f", f"{LAB}-{host}")
@@ -431,9 +471,20 @@ def test_last_a_backup_brings_the_swarm_back_on_fresh_hosts_after_every_host_is_
             dict.fromkeys(hosts, "0")  # bare hosts: no swarm state on their new disks
         run = playbook(inventory, "playbooks/restore.yml", "-e", f"backup={taken[0]}")
         assert run.returncode == 0, failures(run.stdout)
-        build_test_image(inventory, "sw04")  # what a registry would serve the service's tasks
+        build_test_image(inventory, "sw04")  # web's image, which no registry here serves
     finally:
         del os.environ["ANSIBLE_VAULT_PASSWORD_FILE"]
+    # The app's image came from the restored registry to the new sw04, and it counts on from
+    # its restored volume: the file written before the backup is there, and every number once,
+    # past those counted before the backup began.
+    assert wait_for(lambda: [line.split()[0] for line in running_tasks("counter") if "Running" in line] == ["sw04"],
+                    timeout=60), running_tasks("counter")
+    assert on_host(inventory, "sw04", "cat /var/lib/docker/volumes/paddock-test-data/_data/marker") == token
+    assert on_host(inventory, "sw04", "docker volume inspect paddock-test-data --format "
+                                      "'{{index .Labels \"paddock.test\"}}'") == "counter"
+    assert wait_for(lambda: len(counted("sw04")) > before + 10, timeout=30)
+    numbers = counted("sw04")
+    assert numbers == list(range(1, len(numbers) + 1)), numbers
     assert on_host(inventory, "sw01", "docker info --format '{{.Swarm.Cluster.ID}}'") == cluster  # the same swarm
     listed = by_inventory_name()
     assert listed == {**{m: ("ready", "reachable") for m in MANAGERS}, "sw04": ("ready", "")}, listed
