@@ -7,7 +7,9 @@ before this test ends.
 A host frozen for seconds is also a Swarm node its peers lost: Docker's service discovery on the
 other hosts drops its tasks and takes them back only some seconds after it wakes (about 30 s
 measured). The test waits for that, bounded, so the tests after it see a whole cluster, and
-says how long it took."""
+says how long it took.
+
+Then the holder's engine is upgraded by site.yml under the same load: no request may fail."""
 
 import os
 import sys
@@ -18,7 +20,19 @@ import urllib.request
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
-from labtest import Load, on_host, on_hosts, outer_docker, wait_for  # noqa: E402
+from labtest import (  # noqa: E402
+    REPACKAGE,
+    UNPACKAGE,
+    EditedInventory,
+    Load,
+    engine_outages,
+    failures,
+    on_host,
+    on_hosts,
+    outer_docker,
+    playbook,
+    wait_for,
+)
 
 pytestmark = pytest.mark.timed  # runs alone: see conftest.py
 
@@ -110,3 +124,40 @@ def test_when_the_holder_dies_the_other_takes_the_address_within_3_s_and_request
     assert after_all and all(after_all), (
         f"{after_all.count(False)} of {len(after_all)} failed once it was back: {load.errors[:3]}")
     assert healed, f"120 s after {holder} woke, a load balancer or a web container still missed a service's tasks"
+
+
+def test_an_engine_upgrade_of_the_address_holder_under_load_fails_no_request():
+    """A changed docker_version upgrades the engine of the host that holds the address and runs
+    Apache tasks, by site.yml's upgrade path: the address moves to the peer first, the node is
+    drained (its tasks start elsewhere and leave the load balancers' rotation), the engine is
+    reinstalled and restarted, the node made active again. The lab reaches no other engine
+    version, so the same binaries are repackaged as a new version in a local apt repository:
+    this proves the path and that no request fails on it, not that a newer engine joins an
+    older swarm (README)."""
+    [holder] = holders()
+    [other] = [host for host in LB_HOSTS if host != holder]
+    assert on_host(INVENTORY, holder, f"docker ps -q --filter {SERVICE}=walkthrough_apacz"), "no Apache task to move"
+    installed = on_host(INVENTORY, holder, "dpkg-query -W -f '${Version}' docker.io")
+    version = installed + "+paddock1"
+    edited = EditedInventory(INVENTORY)
+    edited.group("paddock", "swarm_workers")["hosts"][holder]["docker_version"] = version
+    inventory = edited.save()
+    on_host(INVENTORY, holder, REPACKAGE.replace("VERSION", version))
+    try:
+        with Load(answer, interval=0.01) as load:
+            time.sleep(2)
+            run = playbook(inventory, "site.yml")
+            time.sleep(2)
+    finally:
+        on_host(INVENTORY, holder, UNPACKAGE)
+        edited.remove()
+    assert run.returncode == 0, failures(run.stdout)
+    assert on_host(INVENTORY, holder, "dpkg-query -W -f '${Version}' docker.io") == version
+    stopped, started = engine_outages(INVENTORY, holder)[holder]
+    print(f"{holder}'s engine was away {started - stopped:.1f} s; {load.failed} of {load.ok + load.failed} "
+          f"requests through {VIP} failed")
+    assert started > stopped > 0, "the engine was not restarted"
+    assert holders() == [other], "the address did not stay with the peer it moved to"
+    assert load.ok > 500 and load.failed == 0, f"{load.failed} of {load.ok + load.failed} failed: {load.errors[:3]}"
+    assert wait_for(whole, timeout=120, interval=1), "a load balancer or a web container missed a service's tasks"
+    assert on_host(INVENTORY, "st01", f"docker node inspect {holder} --format '{{{{.Spec.Availability}}}}'") == "active"
