@@ -1,8 +1,10 @@
 """A swarm formed from the inventory, and changed only by editing it: what a user sees."""
 
 import glob
+import hashlib
 import json
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -472,6 +474,32 @@ def test_last_a_backup_brings_the_swarm_back_on_fresh_hosts_after_every_host_is_
         run = playbook(inventory, "playbooks/restore.yml", "-e", f"backup={taken[0]}")
         assert run.returncode == 0, failures(run.stdout)
         build_test_image(inventory, "sw04")  # web's image, which no registry here serves
+
+        # Run again with --check: nothing would change, and no decrypted part stays behind (the
+        # first version failed there: check mode made no scratch directory to decrypt into).
+        check = playbook(inventory, "playbooks/restore.yml", "-e", f"backup={taken[0]}", "--check", "--diff")
+        assert check.returncode == 0, failures(check.stdout)
+        assert all(c["changed"] == 0 for c in recap(check.stdout).values()), changed_tasks(check.stdout)
+        assert not glob.glob(os.path.join(tempfile.gettempdir(), "*-paddock-restore"))
+
+        # A part changed after the backup is refused before any host is touched: by the manifest's
+        # checksum, and, with the manifest rewritten to match, by gpg's own integrity check.
+        tampered = tmp_path / "tampered"
+        shutil.copytree(taken[0], tampered)
+        part = tampered / "volumes-sw04.tar.gz.gpg"
+        data = bytearray(part.read_bytes())
+        data[len(data) // 2] ^= 1
+        part.write_bytes(bytes(data))
+        refused, calls = playbook_recording_ssh(inventory, "playbooks/restore.yml", "-e", f"backup={tampered}")
+        assert refused.returncode != 0 and calls == [], (calls, failures(refused.stdout))
+        assert "volumes-sw04.tar.gz.gpg: missing, or its checksum is not the" in " ".join(refused.stdout.split())
+        listed = json.loads((tampered / "manifest.json").read_text())
+        listed["parts"]["volumes-sw04"]["checksum"] = hashlib.sha256(bytes(data)).hexdigest()
+        (tampered / "manifest.json").write_text(json.dumps(listed))
+        refused, calls = playbook_recording_ssh(inventory, "playbooks/restore.yml", "-e", f"backup={tampered}")
+        assert refused.returncode != 0 and calls == [], (calls, failures(refused.stdout))
+        assert "encrypted message has been manipulated" in refused.stdout, failures(refused.stdout)
+        assert not glob.glob(os.path.join(tempfile.gettempdir(), "*-paddock-restore"))
     finally:
         del os.environ["ANSIBLE_VAULT_PASSWORD_FILE"]
     # The app's image came from the restored registry to the new sw04, and it counts on from
