@@ -6,7 +6,6 @@ name beside this one."""
 from __future__ import annotations
 
 from ansible_collections.paddock.platform.plugins.module_utils._backup import (
-    data_problems,
     expired,
     manifest_parts,
     part_files,
@@ -19,5 +18,5 @@ from ansible_collections.paddock.platform.plugins.module_utils._backup import (
 class FilterModule:
     def filters(self):
         return {"backup_source": source, "backup_expired": expired, "backup_restore_problems": restore_problems,
-                "backup_data_problems": data_problems, "backup_volume_selection": volume_selection,
+                "backup_volume_selection": volume_selection,
                 "backup_manifest_parts": manifest_parts, "backup_part_files": part_files}
