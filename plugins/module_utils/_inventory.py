@@ -44,14 +44,23 @@ TYPE_NAMES = {"str": "a string", "path": "a path (a string)", "int": "a whole nu
 
 
 def role_specs(roles_dir):
-    """``{variable: (role, spec)}`` from every role's ``main`` entry point under ``roles_dir``."""
+    """``{variable: (role, spec)}`` from every role's ``main`` entry point under ``roles_dir``. A
+    spec also carries the role's default (``defaults/main.yml``) as ``default`` where that is a
+    plain value, not a template: the checks that compare settings read the role's own figure."""
     specs = {}
     for path in sorted(glob.glob(os.path.join(roles_dir, "*", "meta", "argument_specs.yml"))):
-        role = os.path.basename(os.path.dirname(os.path.dirname(path)))
+        role_dir = os.path.dirname(os.path.dirname(path))
         with open(path) as handle:
             entry = ((yaml.safe_load(handle) or {}).get("argument_specs") or {}).get("main") or {}
+        defaults = {}
+        if os.path.exists(os.path.join(role_dir, "defaults", "main.yml")):
+            with open(os.path.join(role_dir, "defaults", "main.yml")) as handle:
+                defaults = yaml.safe_load(handle) or {}
         for name, spec in (entry.get("options") or {}).items():
-            specs.setdefault(name, (role, spec or {}))
+            spec = dict(spec or {})
+            if name in defaults and not (isinstance(defaults[name], str) and "{{" in defaults[name]):
+                spec["default"] = defaults[name]
+            specs.setdefault(name, (os.path.basename(role_dir), spec))
     return specs
 
 
@@ -162,7 +171,7 @@ def check(names, hostvars, groups, inventory_dir, specs):
     errors += _access.console_errors({key: first[key] for key in _access.CONSOLE_SETTINGS if key in first})
     errors += _images.errors(first.get("paddock_images") or [], inventory_dir)
     errors += _certificates.errors(first.get("paddock_certificates"), inventory_dir)
-    errors += _pki.renewal_errors(first)
+    errors += _pki.renewal_errors(first, {name: spec.get("default") for name, (_, spec) in specs.items()})
     errors += _backup.settings_errors(first)
     addresses = {}
     for host in hosts:

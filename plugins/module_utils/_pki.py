@@ -206,19 +206,20 @@ def expiry(cert):
     return cert.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-# Each lifetime setting, its default (roles/pki/defaults) and what a threshold at or past it does.
-LIFETIMES = (("pki_ca_days", 3650, "make a new CA, and every certificate with it"),
-             ("pki_server_days", 825, "issue the engines' certificates again and restart every engine"),
-             ("pki_user_days", 365, "issue the users' certificates again"))
+# Each lifetime setting, and what a renewal threshold at or past it does.
+LIFETIMES = (("pki_ca_days", "make a new CA, and every certificate with it"),
+             ("pki_server_days", "issue the engines' certificates again and restart every engine"),
+             ("pki_user_days", "issue the users' certificates again"))
 
 
-def renewal_errors(settings):
+def renewal_errors(settings, defaults):
     """pki_renew_days against the lifetimes in ``settings`` (a host's variables, types already
-    checked): a threshold at or past a lifetime renews those certificates on every run, which
-    then never reports changed=0. Each message names where the setting that was given is set."""
+    checked), each not set there read from ``defaults`` (the roles' defaults, roles/pki): a
+    threshold at or past a lifetime renews those certificates on every run, which then never
+    reports changed=0. Each message names where the setting that was given is set."""
     try:
-        renew = int(settings.get("pki_renew_days", 30))
-        lifetimes = [(name, int(settings.get(name, default)), harm) for name, default, harm in LIFETIMES]
+        renew = int(settings.get("pki_renew_days", defaults["pki_renew_days"]))
+        lifetimes = [(name, int(settings.get(name, defaults[name])), harm) for name, harm in LIFETIMES]
     except (TypeError, ValueError):
         return []
     errors = []
