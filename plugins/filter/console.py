@@ -39,6 +39,8 @@ def console_stack(secrets, image, environment):
         "networks": ["hostnet"],
         "environment": {k: str(v) for k, v in sorted(environment.items())},
         "read_only": True,
+        # The only writable place: the files of a catalog app's launch, for its deploy alone.
+        "volumes": [{"type": "tmpfs", "target": "/tmp", "tmpfs": {"size": 16 * 1024 * 1024}}],
         "cap_drop": ["ALL"],
         "secrets": mounts,
         "deploy": {

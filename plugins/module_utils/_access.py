@@ -139,7 +139,7 @@ TAKEN_PORTS = {22: "SSH", 2376: "the engines' TLS API", 2377: "Swarm's cluster m
 
 
 CONSOLE_SETTINGS = ("paddock_console_enabled", "paddock_console_port", "paddock_console_session_minutes",
-                    "paddock_console_graph_seconds", "paddock_ldap",
+                    "paddock_console_graph_seconds", "paddock_console_catalog_images", "paddock_ldap",
                     "paddock_console_names", "paddock_tls", "paddock_users")
 
 
@@ -176,6 +176,11 @@ def console_errors(settings):
     if isinstance(every, bool) or not isinstance(every, int) or not 1 <= every <= 3600:
         errors.append(f"{origin(every, where)}: paddock_console_graph_seconds: must be a whole number of seconds "
                       f"(1-3600) between two readings of the hosts' exporters, got {every!r}")
+    images = settings.get("paddock_console_catalog_images", False)
+    if not isinstance(images, bool):
+        errors.append(f"{origin(images, where)}: paddock_console_catalog_images: must be true or false (build "
+                      f"every on_demand image of paddock_images, so that the console can launch any catalog app), "
+                      f"got {images!r}")
     names = settings.get("paddock_console_names", [])
     if not isinstance(names, list) or not all(isinstance(n, str) and re.match(r"^[A-Za-z0-9.:-]+$", n)
                                               for n in names):

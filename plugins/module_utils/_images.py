@@ -26,15 +26,18 @@ def context_dir(item, base_dir):
 
 
 def context_digest(directory, args):
-    """SHA-256 (32 hex digits) of the build arguments and every file of the context, by relative path."""
+    """SHA-256 (32 hex digits) of the build arguments and every file of the context, by relative
+    path. Links are followed, as the builder's copy of the context follows them; Python's caches
+    are left out, as the images' .dockerignore leaves them out."""
     digest = hashlib.sha256(json.dumps(args or {}, sort_keys=True).encode())
-    for base, dirs, files in sorted(os.walk(directory)):
-        dirs.sort()
-        for name in sorted(files):
-            path = os.path.join(base, name)
-            digest.update(os.path.relpath(path, directory).encode() + b"\0")
-            with open(path, "rb") as handle:
-                digest.update(hashlib.sha256(handle.read()).digest())
+    paths = []
+    for base, dirs, files in os.walk(directory, followlinks=True):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        paths += [os.path.join(base, name) for name in files]
+    for path in sorted(paths, key=lambda p: os.path.relpath(p, directory)):
+        digest.update(os.path.relpath(path, directory).encode() + b"\0")
+        with open(path, "rb") as handle:
+            digest.update(hashlib.sha256(handle.read()).digest())
     return digest.hexdigest()[:32]
 
 

@@ -140,6 +140,9 @@ class Stack:
         self.warnings = []
         self.compose = None
         self.secret_files = {}
+        # Files of the Swarm configs the compose file names as ./NAME.configs/KEY (load
+        # balancers' files where no host files are written: ctx lb_run_script).
+        self.config_files = {}
         self.lbs = []
         self.services = {}
         self.rancher = {}
@@ -887,6 +890,8 @@ def render(name, compose, rancher, ctx, compose_file="docker-compose.yml", ranch
     for service in compose_out["services"].values():
         if service_labels:
             service.setdefault("deploy", {}).setdefault("labels", {}).update(service_labels)
+    if ctx.get("lb_run_script") is not None:
+        _lb_as_configs(stack, compose_out, ctx["lb_run_script"])
     # Before the digest, which is on every service: it must not be a fast oracle of a password.
     stack.secret_files = _stack_secrets.to_secrets(name, compose_out, passwords)
     digest = hashlib.sha256(json.dumps(compose_out, sort_keys=True).encode()).hexdigest()
@@ -895,6 +900,32 @@ def render(name, compose, rancher, ctx, compose_file="docker-compose.yml", ranch
     stack.compose = compose_out
     stack.hash = digest
     return stack
+
+
+def _lb_as_configs(stack, compose, run_script):
+    """Where no host files can be written (the console launches an app: it holds no SSH to the
+    load-balancer hosts), each load balancer's run script and haproxy.cfg are Swarm configs in
+    place of the bind-mounted directory. A config cannot change: each is named by its content,
+    and new content is a new config that the service moves to (a rolling restart of the load
+    balancer, where a host file is reloaded in place). Certificates stay host files: a load
+    balancer that serves one is launched with playbooks/catalog.yml."""
+    for lb in stack.lbs:
+        service = compose["services"][lb["service"]]
+        if lb["certs"]:
+            stack.error(stack.rancher_file, ["services", lb["service"], "lb_config", "certs"],
+                        "serves the inventory's certificates, which only the playbooks hold: launch it with "
+                        "playbooks/catalog.yml")
+            continue
+        service.pop("volumes", None)
+        service["configs"] = []
+        for part, target, text in (("run", "/etc/paddock-lb/run", run_script),
+                                   ("haproxy", "/etc/paddock-lb/haproxy.cfg", lb["config"])):
+            key = f"{lb['service']}_{part}"
+            digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+            compose.setdefault("configs", {})[key] = {"name": f"{stack.name}_{key}_{digest}",
+                                                      "file": f"./{stack.name}.configs/{key}"}
+            stack.config_files[key] = text
+            service["configs"].append({"source": key, "target": target, "mode": 0o444})
 
 
 def _read_documents(stack, compose, rancher):
@@ -1254,7 +1285,10 @@ def render_all(documents, ctx):
             for svc, conf in rservices.items():
                 if isinstance(conf, dict) and isinstance(conf.get("health_check"), dict):
                     health[(doc["name"], svc)] = conf["health_check"]
-    rendered, names, ports = [], {}, {}
+    # Host ports that services outside these documents publish (the console launches one app
+    # into a running swarm): [port, protocol, stack, service, shared].
+    rendered, names = [], {}
+    ports = {(p[0], p[1]): (p[2], p[3], p[4]) for p in ctx.get("published") or []}
     for doc in documents:
         stack = render(doc["name"], doc.get("compose"), doc.get("rancher"),
                        {**ctx, "health": health, "service_labels": labels},

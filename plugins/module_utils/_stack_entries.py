@@ -54,8 +54,10 @@ class Reader:
     (the action reads it through Ansible's loader, so a vault-encrypted file works);
     ``launch_answers`` are the answers given with ``-e`` to playbooks/catalog.yml, as data."""
 
-    def __init__(self, base_dir, catalogs, load_answers=None, launch_answers=None, certificates=None):
+    def __init__(self, base_dir, catalogs, load_answers=None, launch_answers=None, certificates=None,
+                 launch_source="-e answers"):
         self.base_dir = base_dir
+        self.launch_source = launch_source  # how messages name the launch's answers
         self.certificates = certificates
         self.catalogs = _catalog.search_path(catalogs, base_dir)
         self.load_answers = load_answers or (lambda path: load_yaml(path, os.path.relpath(path)))
@@ -119,7 +121,7 @@ class Reader:
     def _answers(self, at, entry, launched):
         """(answers, where they were written, problems)."""
         if launched and self.launch_answers is not None:
-            answers, source = self.launch_answers, "-e answers"
+            answers, source = self.launch_answers, self.launch_source
         else:
             answers, source = entry.get("answers") or {}, at("answers")
         if not entry.get("answers_file"):

@@ -107,11 +107,9 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.paddock.platform.plugins.module_utils import _semver as semver
+from ansible_collections.paddock.platform.plugins.module_utils import _catalog_upgrade as catalog_upgrade
 
 HASH_LABEL = "io.paddock.stack.hash"
-CATALOG_LABELS = {"entry": "io.paddock.catalog.entry", "folder": "io.paddock.catalog.folder",
-                  "version": "io.paddock.catalog.version"}
 NAMESPACE = "com.docker.stack.namespace"
 
 
@@ -189,26 +187,11 @@ def _wanted_replicas(spec):
 
 def check_catalog(module, name, current):
     """Refuse to replace a stack by another entry, to downgrade, or to upgrade against upgrade_from."""
-    want = module.params["catalog"]
-    if not want or not current:
-        return None
-    labels = next(iter(current.values()))["Spec"].get("Labels") or {}
-    entry, folder, version = (labels.get(CATALOG_LABELS[k]) for k in ("entry", "folder", "version"))
-    if entry is None:
-        module.fail_json(msg=f"stack {name} already exists and was not launched from the catalog; "
-                             "choose another stack_name")
-    if entry != want["entry"]:
-        module.fail_json(msg=f"stack {name} runs catalog entry {entry}, not {want['entry']}; choose another stack_name")
-    if folder == str(want["folder"]) or not str(folder).isdigit():
-        return None
-    if int(folder) > int(want["folder"]):
-        module.fail_json(msg=f"stack {name} runs {entry} version {folder} ({version}); going back to version "
-                             f"{want['folder']} ({want['version']}) is a downgrade, which the catalog does not do. "
-                             "Remove the app (state=absent) and launch the older version instead")
-    if want.get("upgrade_from") and not semver.matches(version, want["upgrade_from"]):
-        module.fail_json(msg=f"{entry} version {want['folder']} ({want['version']}) upgrades only from "
-                             f"'{want['upgrade_from']}', and stack {name} runs version {folder} ({version})")
-    return f"{name}: {entry} {folder} ({version}) -> {want['folder']} ({want['version']})"
+    labels = (next(iter(current.values()))["Spec"].get("Labels") or {}) if current else None
+    problem, upgrade = catalog_upgrade.check(name, labels, module.params["catalog"])
+    if problem:
+        module.fail_json(msg=problem)
+    return upgrade
 
 
 def present(module, swarm):
@@ -304,7 +287,11 @@ def absent(module, swarm):
         result["diff"] = {"before": "".join(f"{name}/{s}\n" for s in sorted(current)), "after": ""}
     if not result["changed"] or module.check_mode:
         module.exit_json(**result)
-    swarm.run("stack", "rm", name)
+    # What another client removes meanwhile (a console's docker stack rm of the same stack) is
+    # "not found" here: the loop below checks that nothing is left.
+    rc, _out, err = swarm.run("stack", "rm", name, check=False)
+    if rc != 0 and "not found" not in err:
+        module.fail_json(msg=f"docker stack rm {name} failed: {err.strip()}")
     deadline = time.time() + max(module.params["wait_timeout"], 30)
     # stack rm removes networks once, while tasks may still hold them: remove what is left.
     while swarm.services(name) or swarm.networks(name):

@@ -39,6 +39,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from paddock_console import catalog as catalogs
 from paddock_console import model
 
 HERE = os.path.dirname(__file__)
@@ -63,6 +64,9 @@ class Config:
         self.directory_recheck = int(environ.get("PADDOCK_DIRECTORY_RECHECK", "300"))
         # Log streams one console replica serves at once (each holds a thread while it lasts).
         self.log_streams = int(environ.get("PADDOCK_LOG_STREAMS", "16"))
+        # What the playbook's stack role renders with (roles/stack/tasks/context.yml): the images'
+        # registry copies, the load balancers' image and placement, IPVS.
+        self.render = json.loads(environ.get("PADDOCK_RENDER") or "{}")
 
     def roles(self):
         """The roles the console holds an identity for, the least privileged first."""
@@ -360,6 +364,7 @@ def create_app(config=None):
     users = model.load_users(config.read("users"))
     directory = Directory(json.loads(config.read("ldap"))) if os.path.exists(config.secret("ldap")) else None
     engines, actions = Engines(config), Actions()
+    catalog, cli = catalogs.Catalog(config.render), catalogs.Cli(config)
     graphs = Graphs(config, engines)
     templates = Jinja2Templates(directory=os.path.join(HERE, "templates"))
     templates.env.globals.update(environment=config.environment, can=model.can)
@@ -645,6 +650,96 @@ def create_app(config=None):
             return f"rolled back from {image} to {previous['TaskTemplate']['ContainerSpec']['Image'].split('@', 1)[0]}"
         return _update(request, api, "rollback", change)
 
+    # -- the catalog ----------------------------------------------------------------------------
+    @guarded("view")
+    def catalog_list(request, api):
+        services = api.services()
+        running = {e["entry"]: catalogs.apps_of(services, e["entry"]) for e in catalog.entries()}
+        return page(request, "catalog.html", entries=catalog.entries(), running=running)
+
+    def entry_page(request, api, found, folder, stack, given=None, errors=None, status=200):
+        described = next((e for e in catalog.entries() if e["entry"] == found.name), None)
+        folder, _version, questions, problem = catalog.questions(found, folder)
+        services = api.services()
+        running = [{"stack": name, "version": version, "managed": name in config.managed,
+                    "gitops": catalogs.gitops_entry(name, found.name, folder or "")}
+                   for name, version in sorted(catalogs.apps_of(services, found.name).items())]
+        response = page(request, "catalog_entry.html", entry=described, folder=folder, stack=stack,
+                        questions=None if problem else questions, problem=problem, running=running,
+                        given=given or {}, errors=errors or [])
+        response.status_code = status
+        return response
+
+    @guarded("view")
+    def catalog_entry(request, api):
+        found = catalog.entry(request.path_params["entry"])
+        if found is None:
+            return PlainTextResponse("no such catalog entry", status_code=404)
+        stack = str(request.query_params.get("stack") or found.name.lower())
+        return entry_page(request, api, found, request.query_params.get("version"), stack)
+
+    @guarded("view")
+    def catalog_icon(request, api):
+        icon = catalog.icon(request.path_params["entry"])
+        if icon is None:
+            return PlainTextResponse("no icon", status_code=404)
+        with open(icon[0], "rb") as handle:
+            # An SVG opened on its own is a document of this origin: nothing in it may run.
+            return Response(handle.read(), media_type=icon[1], headers={
+                "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox"})
+
+    @guarded("launch")
+    def catalog_launch(request, api):
+        found = catalog.entry(request.path_params["entry"])
+        if found is None:
+            return PlainTextResponse("no such catalog entry", status_code=404)
+        form, user = request.state.form, request.session["user"]
+        stack = str(form.get("stack", "")).strip()
+        folder, _version, questions, problem = catalog.questions(found, str(form.get("version", "")))
+        if problem:
+            return entry_page(request, api, found, None, stack, errors=[problem], status=400)
+        answers = catalogs.answers_from_form(questions, form)
+        # Shown again with the form; a password never is.
+        given = {q["variable"]: answers[q["variable"]] for q in questions
+                 if q.get("type") != "password" and q.get("variable") in answers}
+        services = api.services()
+        rendered, errors, _warnings = catalog.render(stack, found.name, folder, answers, services)
+        if not errors:
+            missing = catalogs.images_missing(api, rendered["stack"].compose)
+            errors = [f"stack {stack}: the registry does not serve {image}; playbooks/catalog.yml builds an "
+                      "on_demand image of paddock_images when it launches the app, and site.yml builds them all "
+                      "with paddock_console_catalog_images: true" for image in missing]
+        if not errors:
+            refused = cli.deploy(request.session["role"], rendered)
+            if refused:
+                errors = [f"stack {stack}: refused: {refused}"]
+        what = f"{found.name} {folder}"
+        if errors:
+            actions.record(user, "launch", f"{stack} ({what})", f"refused: {len(errors)} problem(s)")
+            return entry_page(request, api, found, folder, stack, given=given, errors=errors, status=400)
+        catalogs.remove_unused(api, rendered["stack"])
+        detail = rendered["upgrade"] or f"launched {what} ({rendered['document']['catalog']['version']})"
+        actions.record(user, "launch", stack, detail)
+        request.session["notice"] = (f"{detail}. To keep it in Git, add it to paddock_stacks: "
+                                     f"{catalogs.gitops_entry(stack, found.name, folder)}")
+        return RedirectResponse(f"/stacks#stack-{stack}", status_code=303)
+
+    @guarded("remove")
+    def stack_remove(request, api):
+        name = request.path_params["name"]
+        user = request.session["user"]
+        if name in config.managed or name == "paddock-console":
+            request.session["notice"] = (f"{name} is deployed by the inventory; remove it there "
+                                         "(state: absent in paddock_stacks)")
+            return RedirectResponse("/stacks", status_code=303)
+        if catalogs.running_labels(api.services(), name) is None:
+            request.session["notice"] = f"no stack named {name} runs"
+            return RedirectResponse("/stacks", status_code=303)
+        refused = cli.remove(request.session["role"], name)
+        actions.record(user, "remove", name, f"refused: {refused}" if refused else "removed")
+        request.session["notice"] = f"{name}: refused: {refused}" if refused else f"{name}: removed"
+        return RedirectResponse("/stacks", status_code=303)
+
     def health(request):
         return PlainTextResponse("ok")
 
@@ -662,6 +757,11 @@ def create_app(config=None):
         route("/services/{id}/upgrade", upgrade, ("POST",)),
         route("/services/{id}/rollback", rollback, ("POST",)),
         route("/events", events),
+        route("/catalog", catalog_list),
+        route("/catalog/{entry}", catalog_entry),
+        route("/catalog/{entry}", catalog_launch, ("POST",)),
+        route("/catalog/{entry}/icon", catalog_icon),
+        route("/stacks/{name}/remove", stack_remove, ("POST",)),
         Route("/healthz", health),
         Mount("/static", StaticFiles(directory=os.path.join(HERE, "static")), name="static"),
     ]
@@ -673,8 +773,8 @@ def create_app(config=None):
     @app.middleware("http")
     async def headers(request, call_next):
         response: Response = await call_next(request)
-        response.headers["Content-Security-Policy"] = ("default-src 'self'; img-src 'self' data:; "
-                                                       "frame-ancestors 'none'; form-action 'self'")
+        response.headers.setdefault("Content-Security-Policy", ("default-src 'self'; img-src 'self' data:; "
+                                                       "frame-ancestors 'none'; form-action 'self'"))
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["Cache-Control"] = "no-store"

@@ -14,8 +14,8 @@ ROLES = ("admin", "member", "read-only")
 # What each role may ask of the console. The engines' authorization plugin decides again for
 # every request the console makes with the role's identity; this only hides what would be refused.
 CAN = {
-    "admin": {"view", "scale", "update", "logs"},
-    "member": {"view", "scale", "update", "logs"},
+    "admin": {"view", "scale", "update", "logs", "launch", "remove"},
+    "member": {"view", "scale", "update", "logs", "launch", "remove"},
     "read-only": {"view", "logs"},
 }
 STACK_LABEL = "com.docker.stack.namespace"

@@ -8,6 +8,10 @@ itself ``pytestmark = pytest.mark.timed``."""
 import os
 
 import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+
+SHOTS = os.path.join(os.path.dirname(__file__), "..", "..", "..", ".test-logs", "console")
 
 
 def pytest_configure(config):
@@ -25,3 +29,19 @@ def pytest_collection_modifyitems(config, items):
     keep = [item for item in items if (item.get_closest_marker("timed") is not None) == (wanted == "timed")]
     config.hook.pytest_deselected(items=[item for item in items if item not in keep])
     items[:] = keep
+
+
+@pytest.fixture()
+def browser():
+    """Headless Chromium. It skips the certificate check: the first test checks the console's
+    certificate against the environment's CA, which a browser would be given by its admin."""
+    options = webdriver.ChromeOptions()
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--ignore-certificate-errors",
+                     "--window-size=1400,1000"):
+        options.add_argument(argument)
+    options.binary_location = "/usr/bin/chromium"
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.implicitly_wait(0)
+    os.makedirs(SHOTS, exist_ok=True)
+    yield driver
+    driver.quit()

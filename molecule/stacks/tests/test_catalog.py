@@ -23,6 +23,8 @@ from labtest import (  # noqa: E402
     recap,
     wait_for,
 )
+from selenium.webdriver.common.by import By  # noqa: E402
+from test_console import CONSOLE, find, log_in, shot  # noqa: E402 - the console's page helpers
 
 SCENARIO = os.environ.get("MOLECULE_SCENARIO_DIRECTORY", os.path.dirname(os.path.dirname(__file__)))
 INVENTORY = os.path.join(SCENARIO, "inventory")
@@ -54,6 +56,14 @@ os.close(_fd)
 WORDPRESS_ANSWERS = vaulted(answers_file(public_port=8080, db_password=DB_PASSWORD, db_root_password=ROOT_PASSWORD))
 WORDPRESS = ("-e", "app=wordpress", "-e", "stack_name=blog", "-e", f"answers_file={WORDPRESS_ANSWERS}",
              "--vault-password-file", VAULT_PASSWORD)
+
+
+# What the bad answers below get, from the playbook (after the answers file's name and line) and
+# from the console's form (after "answers"), word for word.
+BAD_ANSWERS = {"public_port": "http", "db_password": "short", "table_prefix": "wp-"}
+BAD_ANSWER_ERRORS = ("public_port: must be a whole number, got 'http'",
+                     "db_password: must be at least 12 characters long, got 5",
+                     "table_prefix: has 1 character(s) outside valid_chars [a-zA-Z0-9_]: '-'")
 
 
 def launch(*args, check=True):
@@ -109,17 +119,13 @@ def test_the_catalog_lists_its_entries_and_shows_an_entrys_questions():
 
 
 def test_bad_answers_are_all_reported_and_nothing_is_deployed():
-    bad = answers_file(public_port="http", db_password="short", db_nmae="blog", db_root_password=ROOT_PASSWORD,
-                       table_prefix="wp-")
+    bad = answers_file(**BAD_ANSWERS, db_nmae="blog", db_root_password=ROOT_PASSWORD)
     run = launch("-e", "app=wordpress", "-e", "stack_name=blog", "-e", f"answers_file={bad}", check=False)
     os.unlink(bad)
     shown = os.path.relpath(bad, PROJECT)
     assert run.returncode != 0
     # Each names the answers file, the answer's line in it, the question and the problem.
-    for error in ("db_nmae: not a question of catalog/wordpress/1 (did you mean 'db_name'?)",
-                  "public_port: must be a whole number, got 'http'",
-                  "db_password: must be at least 12 characters long, got 5",
-                  "table_prefix: has 1 character(s) outside valid_chars [a-zA-Z0-9_]: '-'"):
+    for error in ("db_nmae: not a question of catalog/wordpress/1 (did you mean 'db_name'?)", *BAD_ANSWER_ERRORS):
         assert re.search(rf"{re.escape(shown)}:\d+: {re.escape(error)}", run.stdout), failures(run.stdout)
     assert "short" not in run.stdout.replace("db_password: must be at least", "")
     assert all(r["changed"] == 0 for r in recap(run.stdout).values())
@@ -136,10 +142,52 @@ def test_a_port_another_stack_publishes_is_refused_before_anything_is_deployed()
     assert services("blog") == {}
 
 
-def test_wordpress_launches_and_its_page_answers_through_the_load_balancer():
-    run = launch(*WORDPRESS, "-e", "version=0", "-v")
+def console_form(driver, **answers):
+    """Fill the console's form of WordPress version 0 as stack blog, and press Launch."""
+    driver.get(f"{CONSOLE}/catalog/wordpress?version=0&stack=blog")
+    find(driver, "#launch-form")
+    for variable, value in answers.items():
+        field = driver.find_element(By.ID, f"q_{variable}")
+        field.clear()
+        field.send_keys(str(value))
+    driver.find_element(By.ID, "launch").click()
+
+
+def shown_errors(driver):
+    return [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#errors li")]
+
+
+def test_wordpress_launched_from_the_consoles_form_answers_through_the_load_balancer(browser):
+    """Issue 17's catalog test: the app launched from its form in a browser, after the form
+    refused what the playbook refuses, with the playbook's words; then playbooks/catalog.yml
+    sees it as its own (the upgrade below)."""
+    log_in(browser, "bob", path="/catalog")
+    find(browser, "#entry-wordpress")
+    browser.get(f"{CONSOLE}/catalog/wordpress")
+    find(browser, "#entry-name")
+    assert browser.find_elements(By.ID, "launch-form") == []  # read-only: the questions, no form
+    browser.delete_all_cookies()
+    log_in(browser, "alice", path="/catalog")
+    assert find(browser, "#entry-wordpress .versions").text == "Versions: 1.0.0, 1.1.0"
+    shot(browser, "catalog")
+    good = {"public_port": 8080, "db_password": DB_PASSWORD, "db_root_password": ROOT_PASSWORD}
+    console_form(browser, **{**good, "public_port": 80})
+    find(browser, "#errors")
+    assert shown_errors(browser) == ["stack blog: catalog/wordpress/0/docker-compose.yml:28: services.wordpress-lb."
+                                     "ports: host port 80/tcp is already published by walkthrough/lb"]
+    console_form(browser, **{**good, **BAD_ANSWERS})
+    find(browser, "#errors")
+    shot(browser, "catalog-bad-answers")
+    assert shown_errors(browser) == [f"stack blog: answers: {e}" for e in BAD_ANSWER_ERRORS]
+    assert "short" not in browser.page_source.replace("got 5", "")
+    assert services("blog") == {}
+    console_form(browser, **good)
+    notice = find(browser, "#notice").text
+    assert "launched wordpress 0 (1.0.0)" in notice and "catalog: wordpress" in notice, notice
+    find(browser, "#stack-blog")
+    shot(browser, "catalog-launched")
     for secret in (DB_PASSWORD, ROOT_PASSWORD):
-        assert secret not in run.stdout + run.stderr
+        assert secret not in browser.page_source
     found = services("blog")
     assert set(found) == {"mariadb", "wordpress", "wordpress-lb"}
     assert found["wordpress"][1]["io.paddock.catalog.version"] == "1.0.0"
@@ -175,14 +223,7 @@ def test_then_its_passwords_are_swarm_secrets_that_no_service_specification_show
         "No such file or directory")
 
 
-def test_launching_again_with_the_same_answers_changes_nothing_in_check_mode_or_for_real():
-    check = launch(*WORDPRESS, "-e", "version=0", "--check", "--diff")
-    assert all(r["changed"] == 0 for r in recap(check.stdout).values()), changed_tasks(check.stdout)
-    again = launch(*WORDPRESS, "-e", "version=0")
-    assert all(r["changed"] == 0 for r in recap(again.stdout).values()), changed_tasks(again.stdout)
-
-
-def test_upgrading_to_the_next_version_keeps_the_blog_and_scales_wordpress():
+def test_the_playbook_upgrades_the_app_the_console_launched_keeping_the_blog_and_scaling_wordpress():
     run = launch(*WORDPRESS)
     assert "blog: wordpress 0 (1.0.0) -> 1 (1.1.0)" in run.stdout, failures(run.stdout)
     found = services("blog")
@@ -194,6 +235,13 @@ def test_upgrading_to_the_next_version_keeps_the_blog_and_scales_wordpress():
     assert status == 200 and "<title>Paddock catalog" in body, (status, body[:500])
 
 
+def test_then_launching_again_with_the_same_answers_changes_nothing_in_check_mode_or_for_real():
+    check = launch(*WORDPRESS, "--check", "--diff")
+    assert all(r["changed"] == 0 for r in recap(check.stdout).values()), changed_tasks(check.stdout)
+    again = launch(*WORDPRESS)
+    assert all(r["changed"] == 0 for r in recap(again.stdout).values()), changed_tasks(again.stdout)
+
+
 def test_going_back_to_an_older_version_is_refused():
     run = launch(*WORDPRESS, "-e", "version=0", check=False)
     assert run.returncode != 0
@@ -201,9 +249,19 @@ def test_going_back_to_an_older_version_is_refused():
     assert services("blog")["wordpress"][1]["io.paddock.catalog.version"] == "1.1.0"
 
 
-def test_removing_the_app_removes_its_services_and_its_load_balancer():
+def test_removing_the_app_from_the_console_removes_its_services_and_the_playbook_its_load_balancers_files(browser):
+    log_in(browser, "alice", path="/stacks")
+    find(browser, "#stack-blog button.remove-stack").click()
+    browser.switch_to.alert.accept()  # the button asks first
+    assert "blog: removed" in find(browser, "#notice").text
+    assert wait_for(lambda: services("blog") == {}, timeout=30)
+    # Its secrets and configs (the console's load-balancer files, then the playbook's) go with it.
+    left = "for kind in secret config; do docker $kind ls -q --filter label=com.docker.stack.namespace=blog; done"
+    assert wait_for(lambda: on_host(INVENTORY, "st01", left).strip() == "", timeout=30)
+    # The stacks of the inventory have no Remove: Git owns them.
+    assert browser.find_elements(By.CSS_SELECTOR, "#stack-walkthrough button.remove-stack") == []
+    # The playbook removes what only it wrote: the load balancer's files on its hosts.
     launch("-e", "app=wordpress", "-e", "stack_name=blog", "-e", "state=absent")
-    assert services("blog") == {}
     # The blog's load balancer directory is gone; the inventory's stacks keep theirs.
     assert on_host(INVENTORY, "st02", "ls /etc/paddock/lb").split() == ["front_lb", "walkthrough_lb"]
     assert http(f"{BLOG}/", timeout=3)[0] is None

@@ -13,8 +13,6 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
@@ -33,22 +31,6 @@ SHOTS = os.path.join(PROJECT, ".test-logs", "console")
 def password(user):
     with open(os.path.join(STATE, "console", user)) as handle:
         return handle.read().split()[0]  # the password lookup's file: the password, then its salt
-
-
-@pytest.fixture()
-def browser():
-    """Headless Chromium. It skips the certificate check: the first test checks the console's
-    certificate against the environment's CA, which a browser would be given by its admin."""
-    options = webdriver.ChromeOptions()
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--ignore-certificate-errors",
-                     "--window-size=1400,1000"):
-        options.add_argument(argument)
-    options.binary_location = "/usr/bin/chromium"
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    driver.implicitly_wait(0)
-    os.makedirs(SHOTS, exist_ok=True)
-    yield driver
-    driver.quit()
 
 
 def log_in(driver, user, secret=None, path="/"):

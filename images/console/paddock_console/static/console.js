@@ -84,3 +84,11 @@
     setInterval(refresh, 1000);
   }
 })();
+// Removing a stack stops its services: the button asks first.
+document.addEventListener("submit", function (event) {
+  const form = event.target;
+  if (form.classList && form.classList.contains("remove")
+      && !window.confirm("Remove " + form.action.split("/").slice(-2, -1)[0] + " and all its services?")) {
+    event.preventDefault();
+  }
+});
