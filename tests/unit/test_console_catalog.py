@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import sys
 
+import pytest
 import yaml
 
 from ansible_collections.paddock.platform.plugins.module_utils import _catalog_upgrade, _stack_entries
@@ -72,17 +73,17 @@ def test_the_upgrade_rule_is_the_playbooks():
         "blog", {**running, "io.paddock.catalog.version": "0.9.0"}, want)[0]
 
 
+@pytest.fixture(autouse=True)
+def in_the_consoles_directory(monkeypatch):
+    monkeypatch.chdir(catalog.ROOT)  # as the console runs
+
+
 def test_a_launch_from_the_console_is_checked_with_the_playbooks_messages():
     bad = {**WORDPRESS, "public_port": "80x", "db_password": "short", "db_nmae": "a"}
     console = catalog.Catalog({}).render("journal", "wordpress", "1", bad, [])
     reader = _stack_entries.Reader(catalog.ROOT, [], launch_answers=bad, certificates=[])
-    here = os.getcwd()
-    os.chdir(catalog.ROOT)
-    try:
-        playbook = _stack_entries.check([], [{"name": "journal", "catalog": "wordpress", "version": "1"}], reader,
-                                        {})["errors"]
-    finally:
-        os.chdir(here)
+    playbook = _stack_entries.check([], [{"name": "journal", "catalog": "wordpress", "version": "1"}], reader,
+                                    {})["errors"]
     assert console[0] is None
     assert console[1] == [e.replace("-e answers", "answers") for e in playbook]
     assert "stack journal: answers: db_nmae: not a question of catalog/wordpress/1 (did you mean 'db_name'?)" \
@@ -145,3 +146,12 @@ def test_an_images_context_digest_follows_links_and_leaves_out_pythons_caches(tm
     (shared / "__pycache__").mkdir()
     (shared / "__pycache__" / "code.cpython-311.pyc").write_bytes(b"\0")
     assert context_digest(str(context), {}) == changed
+
+
+def test_the_listing_has_every_entry_of_paddocks_catalog_with_its_versions():
+    listed = {e["entry"]: e for e in catalog.Catalog({}).entries()}
+    assert sorted(listed) == ["hadoop", "jenkins", "prometheus", "wordpress"]
+    assert [v["version"] for v in listed["wordpress"]["versions"]] == ["1.0.0", "1.1.0"]
+    assert listed["wordpress"]["errors"] == [] and listed["wordpress"]["icon"] is False
+    assert catalog.Catalog({}).entry("../wordpress") is None
+    assert catalog.Catalog({}).icon("wordpress") is None

@@ -732,7 +732,9 @@ def create_app(config=None):
             request.session["notice"] = (f"{name} is deployed by the inventory; remove it there "
                                          "(state: absent in paddock_stacks)")
             return RedirectResponse("/stacks", status_code=303)
-        if catalogs.running_labels(api.services(), name) is None:
+        # A stack's name comes from a label any member may write: only a name a stack may have
+        # reaches the CLI (never one that reads as an option).
+        if not catalogs.STACK_NAME.match(name) or catalogs.running_labels(api.services(), name) is None:
             request.session["notice"] = f"no stack named {name} runs"
             return RedirectResponse("/stacks", status_code=303)
         refused = cli.remove(request.session["role"], name)
@@ -790,6 +792,7 @@ def main():
     LOG.addHandler(handler)
     LOG.setLevel(logging.INFO)
     config = Config()
+    os.chdir(catalogs.ROOT)  # the catalog's messages name its files from here, as the playbook's do
     uvicorn.run(create_app(config), host="0.0.0.0", port=config.port, proxy_headers=False,
                 ssl_certfile=config.secret("tls-cert"), ssl_keyfile=config.secret("tls-key"),
                 ssl_ciphers="ECDHE+AESGCM:ECDHE+CHACHA20", log_level="info")

@@ -30,6 +30,7 @@ import docker
 import yaml
 
 from ansible_collections.paddock.platform.plugins.module_utils import _catalog, _catalog_upgrade, _stack_entries
+from ansible_collections.paddock.platform.plugins.module_utils._stack import STACK_NAME  # noqa: F401 - app.py
 
 # The collection's root in this image: messages name files relative to it, as the playbook,
 # run from a checkout's top, names them (catalog/wordpress/1).
@@ -102,31 +103,25 @@ def gitops_entry(name, entry, folder):
 
 
 class Catalog:
-    """The catalogs this console reads (Paddock's own, in the image; and ``extra`` directories)
-    and the render context the playbook's stack role uses (``PADDOCK_RENDER``)."""
+    """Paddock's catalog (in the image) and the render context the playbook's stack role uses
+    (``PADDOCK_RENDER``). Messages name files relative to the working directory, which the
+    console sets to ``ROOT`` when it starts."""
 
-    def __init__(self, context, extra=()):
-        self.catalogs = _catalog.search_path(list(extra), ROOT)
+    def __init__(self, context):
+        self.catalogs = _catalog.search_path([], ROOT)
         with open(LB_RUN_SCRIPT, encoding="utf-8") as handle:
             run_script = handle.read()
         self.context = {**context, "lb_run_script": run_script, "certificates": []}
         self._entries = None
 
     def entries(self):
-        """Every entry as the listing shows it (read once: the catalogs are the image's)."""
+        """Every entry as the listing shows it (read once: the catalog is the image's)."""
         if self._entries is None:
-            here = os.getcwd()
-            os.chdir(ROOT)
-            try:
-                listed = []
-                for name, directory, catalog in _catalog.entry_dirs(self.catalogs):
-                    described = _catalog.describe(_catalog.Entry(name, directory, catalog))
-                    described["icon"] = self._icon(directory) is not None
-                    described["config"] = {k: v for k, v in _catalog.Entry(name, directory, catalog).config.items()
-                                           if k in ("maintainer", "license", "projectURL", "version")}
-                    listed.append(described)
-            finally:
-                os.chdir(here)
+            listed = []
+            for name, directory, catalog in _catalog.entry_dirs(self.catalogs):
+                described = _catalog.describe(_catalog.Entry(name, directory, catalog))
+                described["icon"] = self._icon(directory) is not None
+                listed.append(described)
             self._entries = listed
         return self._entries
 
@@ -162,15 +157,10 @@ class Catalog:
     def render(self, stack, entry, folder, answers, services):
         """Check the answers and render the app as the playbook does. Returns ``(rendered, errors,
         warnings)``; ``rendered`` has the Stack, its catalog document and the upgrade it makes."""
-        here = os.getcwd()
-        os.chdir(ROOT)
-        try:
-            reader = _stack_entries.Reader(ROOT, self.catalogs, launch_answers=answers, certificates=[],
-                                           launch_source="answers")
-            context = {**self.context, "published": published_ports(services, stack)}
-            checked = _stack_entries.check([], [{"name": stack, "catalog": entry, "version": folder}], reader, context)
-        finally:
-            os.chdir(here)
+        reader = _stack_entries.Reader(ROOT, self.catalogs, launch_answers=answers, certificates=[],
+                                       launch_source="answers")
+        context = {**self.context, "published": published_ports(services, stack)}
+        checked = _stack_entries.check([], [{"name": stack, "catalog": entry, "version": folder}], reader, context)
         if checked["errors"]:
             return None, checked["errors"], checked["warnings"]
         document, rendered = checked["documents"][0], checked["stacks"][0]
@@ -231,14 +221,14 @@ class Cli:
                         handle.write(text)
             with open(os.path.join(work, "compose.yml"), "w", encoding="utf-8") as handle:
                 json.dump(stack.compose, handle)  # JSON is YAML: nothing is re-read as a number or a date
-            return self._run(role, ["stack", "deploy", "--prune", "-c", "compose.yml", stack.name], work)
+            return self._run(role, ["stack", "deploy", "--prune", "-c", "compose.yml", "--", stack.name], work)
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
     def remove(self, role, name):
         work = tempfile.mkdtemp(prefix="paddock-remove-")
         try:
-            return self._run(role, ["stack", "rm", name], work)
+            return self._run(role, ["stack", "rm", "--", name], work)
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
