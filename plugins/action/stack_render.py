@@ -15,7 +15,7 @@ from ansible_collections.paddock.platform.plugins.module_utils._yaml_file import
 from ansible_collections.paddock.platform.plugins.module_utils._yaml_file import parse as parse_yaml
 
 CONTEXT_KEYS = ("ipvs", "image_map", "lb_image", "lb_constraint", "lb_dir", "lb_max_servers",
-                "lb_check_interval_ms", "certificates")
+                "lb_check_interval_ms", "certificates", "console")
 
 
 class ActionModule(ActionBase):

@@ -571,6 +571,27 @@ def _expand_selectors(stack, name, port_rules, where, ctx):
                 yield index, {**{k: v for k, v in rule.items() if k != "selector"}, "service": service}
 
 
+# The console (roles/console) runs on the managers' own network, not on a stack network: a load
+# balancer reaches it at the managers' addresses (ctx ``console``: its port and those addresses),
+# and passes its TLS through (the console serves its own HTTPS, with the environment's CA).
+CONSOLE_TARGET = "paddock-console/console"
+
+
+def _console_servers(rule, protocol, ctx):
+    """(addresses, None) of the console's managers for a rule that targets it, or (None,
+    (key, problem))."""
+    console = ctx.get("console")
+    if not console:
+        return None, ("service", "the console is not enabled (paddock_console_enabled)")
+    if protocol != "tcp":
+        return None, ("protocol", "the console serves its own HTTPS: route it with protocol tcp, which passes "
+                                  "its TLS through")
+    if str(rule["target_port"]) != str(console["port"]):
+        return None, ("target_port", f"the console listens on {console['port']} (paddock_console_port), "
+                                     f"not {rule['target_port']}")
+    return list(console.get("servers") or []), None
+
+
 def _lb_rules(stack, name, rancher, known_targets, ctx):
     """Check an LB's port rules; return them sorted, each with its DNS name and backend name."""
     where = ["services", name, "lb_config", "port_rules"]
@@ -595,7 +616,13 @@ def _lb_rules(stack, name, rancher, known_targets, ctx):
         target = rule["service"]
         target_stack, _, target_service = target.rpartition("/")
         target_stack = target_stack or stack.name
-        if target_service not in known_targets.get(target_stack, ()):
+        servers = None
+        if f"{target_stack}/{target_service}" == CONSOLE_TARGET:
+            servers, problem = _console_servers(rule, protocol, ctx)
+            if problem:
+                stack.error(stack.rancher_file, at + [problem[0]], problem[1])
+                continue
+        elif target_service not in known_targets.get(target_stack, ()):
             where_known = "this stack" if target_stack == stack.name else f"stack '{target_stack}'"
             stack.error(stack.rancher_file, at + ["service"],
                         f"target service '{target}' does not exist in {where_known}")
@@ -629,7 +656,7 @@ def _lb_rules(stack, name, rancher, known_targets, ctx):
             seen[key] = (index, backend, {(target_stack, target_service)})
         rules.append({**rule, "protocol": protocol, "mode": PROTOCOL_MODES[protocol],
                       "stack": target_stack, "target": target_service,
-                      "dns": f"tasks.{target_stack}_{target_service}",
+                      "dns": f"tasks.{target_stack}_{target_service}", "servers": servers,
                       "backend": "be_" + _sanitise(backend), "index": index})
     if not rules and not stack.errors:
         stack.error(stack.rancher_file, where, "a load balancer needs at least one port rule")
@@ -820,13 +847,14 @@ def _backends(stack, name, backends, lb, health, ctx):
         if check.get("response_timeout"):
             lines.append(f"    timeout check {check['response_timeout']}ms")
         for rule in members:
-            lines.append(_servers(rule, health.get((rule["stack"], rule["target"])) or {}, mode, slots, ctx))
+            lines += _servers(rule, health.get((rule["stack"], rule["target"])) or {}, mode, slots, ctx)
         lines.append("")
     return lines
 
 
 def _servers(rule, check, mode, slots, ctx):
-    """The server-template line of one target service of a backend, with its health check."""
+    """The server lines of one target service of a backend, with its health check: a
+    server-template resolved through Swarm's DNS, or a server per fixed address."""
     inter = check.get("interval", ctx.get("lb_check_interval_ms", 1000))
     fall = check.get("unhealthy_threshold", 2)
     rise = check.get("healthy_threshold", 2)
@@ -836,8 +864,11 @@ def _servers(rule, check, mode, slots, ctx):
     # A TCP session on a server marked down is cut so that its client reconnects; an HTTP
     # request in flight is left to finish, or to be retried on another server (retry-on).
     cut = " on-marked-down shutdown-sessions" if mode == "tcp" else ""
-    return (f"    server-template {prefix} {slots} {rule['dns']}:{rule['target_port']} "
-            f"check{port} inter {inter}ms fall {fall} rise {rise}{cut}")
+    checks = f"check{port} inter {inter}ms fall {fall} rise {rise}{cut}"
+    if rule.get("servers") is not None:  # fixed addresses (the console on the managers)
+        return [f"    server {prefix}{i} {address}:{rule['target_port']} {checks}"
+                for i, address in enumerate(rule["servers"], 1)]
+    return [f"    server-template {prefix} {slots} {rule['dns']}:{rule['target_port']} {checks}"]
 
 
 def render(name, compose, rancher, ctx, compose_file="docker-compose.yml", rancher_file="rancher-compose.yml",
@@ -1196,8 +1227,11 @@ def _is_lb(source, rancher):
 
 
 def _lb_stacks(stack, svc, rservices):
+    """The stacks whose networks a load balancer joins: those its rules target (the console's
+    has none; it is reached at the managers' addresses)."""
     rules = ((rservices.get(svc) or {}).get("lb_config") or {}).get("port_rules") or []
-    return {str(r["service"]).rpartition("/")[0] or stack.name for r in rules if r.get("service")}
+    return {str(r["service"]).rpartition("/")[0] or stack.name for r in rules
+            if r.get("service") and str(r["service"]) != CONSOLE_TARGET}
 
 
 def _lb_service(stack, name, source, rancher, rules, ctx):
@@ -1238,7 +1272,7 @@ def _lb_service(stack, name, source, rancher, rules, ctx):
     if ports:
         service["ports"] = ports
     networks = {"default": None}
-    for other in sorted({r["stack"] for r in rules} - {stack.name}):
+    for other in sorted({r["stack"] for r in rules if r.get("servers") is None} - {stack.name}):
         networks[f"{other}_default"] = None
     service["networks"] = networks
     return service

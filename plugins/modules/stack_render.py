@@ -75,6 +75,12 @@ options:
   lb_check_interval_ms:
     description: The health-check interval of targets without a health_check.
     type: int
+  console:
+    description:
+      - Where the console runs, when it is enabled - C(port) and the managers' C(servers)
+        (addresses). A load balancer's port rule may then target C(paddock-console/console) with
+        protocol C(tcp), passing the console's own TLS through to the managers.
+    type: dict
   certificates:
     description:
       - The names of the inventory's C(paddock_certificates), which a load balancer's

@@ -365,3 +365,38 @@ def test_http_backends_keep_server_connections_alive_each_for_its_own_client_and
     assert all("\n    http-reuse never\n" in sections[name] for name in http)
     assert "http-reuse" not in sections[tcp[0]]
     assert "http-server-close" not in config and "httpclose" not in config
+
+
+def console_rule(**rule):
+    rancher = copy.deepcopy(RANCHER)
+    rancher["services"]["lb"]["lb_config"]["port_rules"].append(
+        {"source_port": 8444, "target_port": 8443, "service": "paddock-console/console", "protocol": "tcp", **rule})
+    return rancher
+
+
+CONSOLE = {"port": 8443, "servers": ["10.0.0.1", "10.0.0.2"]}
+
+
+def test_a_port_rule_passes_tls_through_to_the_console_on_every_manager():
+    stack = walkthrough(rancher=console_rule(), ctx={**CTX, "console": CONSOLE})
+    assert stack.errors == []
+    config = stack.lbs[0]["config"]
+    assert "    server console-8443-1 10.0.0.1:8443 check inter 1000ms fall 2 rise 2 on-marked-down shutdown-sessions" \
+        in config
+    assert "    server console-8443-2 10.0.0.2:8443" in config
+    assert "bind :8444\n    mode tcp" in config
+    # The console is on the managers' own network: the load balancer joins no network of its.
+    assert stack.compose["services"]["lb"]["networks"] == {"default": None}
+    assert "paddock-console_default" not in stack.compose["networks"]
+
+
+@pytest.mark.parametrize(("rule", "ctx", "key", "problem"), [
+    ({}, {}, "service", "the console is not enabled (paddock_console_enabled)"),
+    ({"protocol": "https"}, {"console": CONSOLE}, "protocol",
+     "the console serves its own HTTPS: route it with protocol tcp, which passes its TLS through"),
+    ({"target_port": 443}, {"console": CONSOLE}, "target_port",
+     "the console listens on 8443 (paddock_console_port), not 443"),
+])
+def test_a_port_rule_to_the_console_is_refused_where_it_cannot_reach_it(rule, ctx, key, problem):
+    stack = walkthrough(rancher=console_rule(**rule), ctx={**CTX, **ctx})
+    assert stack.errors == [f"rancher-compose.yml: services.lb.lb_config.port_rules[1].{key}: {problem}"]

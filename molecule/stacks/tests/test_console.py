@@ -25,6 +25,7 @@ INVENTORY = os.path.join(SCENARIO, "inventory")
 STATE = os.path.expanduser("~/.paddock/paddock-mol-stacks")
 CONSOLE = "https://10.3.6.11:8443"
 LB = "http://10.3.6.12"
+VIP = "10.3.6.100"  # the load balancers' virtual address (paddock_lb_vips)
 SHOTS = os.path.join(PROJECT, ".test-logs", "console")
 
 
@@ -100,6 +101,22 @@ def test_the_console_serves_the_environments_ca_and_asks_for_a_login():
     old.minimum_version = old.maximum_version = ssl.TLSVersion.TLSv1_1
     with pytest.raises((ssl.SSLError, OSError)):
         urllib.request.urlopen(CONSOLE + "/healthz", context=old, timeout=5)
+
+
+
+def test_the_console_answers_behind_the_load_balancer_its_tls_passed_through_to_the_manager():
+    """The front stack's port rule 8444 -> paddock-console/console:8443 (tcp): the load balancers
+    hold the virtual address, and the console's own certificate, which names that address
+    (paddock_console_names), is what the client verifies."""
+    context = ssl.create_default_context(cafile=os.path.join(STATE, "pki", "ca.pem"))
+    with urllib.request.urlopen(f"https://{VIP}:8444/healthz", context=context, timeout=5) as response:
+        assert response.read() == b"ok"
+    with urllib.request.urlopen(f"https://{VIP}:8444/login", context=context, timeout=5) as response:
+        assert 'id="login"' in response.read().decode()
+    rules = json.loads(on_host(INVENTORY, "st01", "docker service inspect front_lb "
+                                                  "--format '{{json .Spec.Labels}}'"))["io.paddock.lb.rules"]
+    assert {"port": 8444, "protocol": "tcp", "hostname": "", "path": "", "target": "paddock-console/console",
+            "target_port": 8443} in json.loads(rules)
 
 
 def test_the_walkthrough_in_the_browser_hosts_then_apacz_scaled_to_8_with_plus_answers_from_8(browser):
