@@ -166,6 +166,15 @@ def test_wordpress_launched_from_the_consoles_form_answers_through_the_load_bala
     browser.get(f"{CONSOLE}/catalog/wordpress")
     find(browser, "#entry-name")
     assert browser.find_elements(By.ID, "launch-form") == []  # read-only: the questions, no form
+    # A forged launch with bob's own session and token: the console refuses it (and the engines
+    # refuse its read-only identity: test_console.py).
+    status = browser.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        const token = document.querySelector('form.who input[name=csrf]').value;
+        fetch('/catalog/wordpress', {method: 'POST', body: new URLSearchParams(
+            {csrf: token, stack: 'forged', version: '1', q_db_password: 'x'.repeat(12),
+             q_db_root_password: 'y'.repeat(12), q_public_port: '8090'})}).then(r => done(r.status));""")
+    assert status == 403 and services("forged") == {}
     browser.delete_all_cookies()
     log_in(browser, "alice", path="/catalog")
     assert find(browser, "#entry-wordpress .versions").text == "Versions: 1.0.0, 1.1.0"
