@@ -122,7 +122,10 @@ def main():
                  "/stacks": ["/services", "/nodes", running],
                  "/events": [f"/events?since={int(time.time()) - 3600}&until={int(time.time())}"],
                  f"/services/{service}": [f"/services/{service}", "/nodes", "/tasks?filters="
-                                          + urllib.parse.quote(json.dumps({"service": [service]}))]}
+                                          + urllib.parse.quote(json.dumps({"service": [service]}))],
+                 # The catalog's pages read the catalog (from the image) and the services.
+                 "/catalog": ["/services"],
+                 "/catalog/wordpress": ["/services"]}
         times = {page: [] for page in pages}
         direct = {page: [] for page in pages}
         for _ in range(args.rounds):  # interleaved, so that both see the same machine
