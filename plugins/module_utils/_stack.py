@@ -41,6 +41,10 @@ from ansible_collections.paddock.platform.plugins.module_utils._stack_schema imp
 )
 
 HASH_LABEL = "io.paddock.stack.hash"
+# What a service's files say, on the service itself, so that a view of the swarm (the console)
+# tells a change made outside the files (a scale, another image) from what the code deployed.
+FILES_REPLICAS_LABEL = "io.paddock.files.replicas"
+FILES_IMAGE_LABEL = "io.paddock.files.image"
 LB_LABEL = "io.paddock.lb"
 LB_RULES_LABEL = "io.paddock.lb.rules"
 LEGACY_LB_IMAGE = "rancher/load-balancer-service"  # Rancher 1.0 and 1.1's, mapped onto Paddock's
@@ -923,6 +927,12 @@ def render(name, compose, rancher, ctx, compose_file="docker-compose.yml", ranch
             service.setdefault("deploy", {}).setdefault("labels", {}).update(service_labels)
     if ctx.get("lb_run_script") is not None:
         _lb_as_configs(stack, compose_out, ctx["lb_run_script"])
+    for service in compose_out["services"].values():
+        deploy = service.setdefault("deploy", {})
+        labels = deploy.setdefault("labels", {})
+        if deploy.get("mode") != "global":
+            labels[FILES_REPLICAS_LABEL] = str(deploy.get("replicas", 1))
+        labels[FILES_IMAGE_LABEL] = str(service.get("image", ""))
     # Before the digest, which is on every service: it must not be a fast oracle of a password.
     stack.secret_files = _stack_secrets.to_secrets(name, compose_out, passwords)
     digest = hashlib.sha256(json.dumps(compose_out, sort_keys=True).encode()).hexdigest()

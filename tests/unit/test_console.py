@@ -268,3 +268,13 @@ def test_the_actions_the_console_logged_are_read_back_from_its_service_logs():
         '{"paddock_console_action": ',
     ])
     assert model.actions_logged(logs) == [entry]
+
+
+def test_a_scale_or_an_image_set_outside_the_files_shows_as_drift():
+    files = {"io.paddock.files.replicas": "4", "io.paddock.files.image": "reg:5000/apacz:1"}
+    matching = model.drift({"replicas": 4, "image": "reg:5000/apacz:1"}, files)
+    scaled = model.drift({"replicas": 8, "image": "reg:5000/apacz:2"}, files)
+    assert matching == []
+    assert scaled == ["scale 8 here, 4 in its files", "image reg:5000/apacz:2 here, reg:5000/apacz:1 in its files"]
+    assert model.drift({"replicas": 3, "image": "x"}, {}) == []  # not deployed from Paddock's files
+    assert model.drift({"replicas": None, "image": "reg:5000/apacz:1"}, files) == []

@@ -400,3 +400,11 @@ def test_a_port_rule_passes_tls_through_to_the_console_on_every_manager():
 def test_a_port_rule_to_the_console_is_refused_where_it_cannot_reach_it(rule, ctx, key, problem):
     stack = walkthrough(rancher=console_rule(**rule), ctx={**CTX, **ctx})
     assert stack.errors == [f"rancher-compose.yml: services.lb.lb_config.port_rules[1].{key}: {problem}"]
+
+
+def test_each_service_carries_what_its_files_say_so_that_a_change_outside_them_shows():
+    stack = walkthrough()
+    apacz, lb = stack.compose["services"]["apacz"], stack.compose["services"]["lb"]
+    assert apacz["deploy"]["labels"]["io.paddock.files.replicas"] == "4"
+    assert apacz["deploy"]["labels"]["io.paddock.files.image"] == "reg:5000/apacz:1"
+    assert "io.paddock.files.replicas" not in lb["deploy"]["labels"]  # global: one task per node

@@ -134,7 +134,22 @@ def service_row(service, tasks, names):
         "previous": bool(service.get("PreviousSpec")),
     }
     row["health"] = health(row)
+    row["drift"] = drift(row, labels)
     return row
+
+
+def drift(row, labels):
+    """How a service differs from what its files say (labels Paddock's rendering writes): a scale
+    or an image set outside the files, which holds until the files change. Empty for a service
+    that matches them, or that no Paddock files deployed."""
+    found = []
+    wanted = labels.get("io.paddock.files.replicas")
+    if wanted is not None and row["replicas"] is not None and str(row["replicas"]) != wanted:
+        found.append(f"scale {row['replicas']} here, {wanted} in its files")
+    image = labels.get("io.paddock.files.image")
+    if image and row["image"] != image:
+        found.append(f"image {row['image']} here, {image} in its files")
+    return found
 
 
 def stacks_view(services, tasks, nodes, managed):

@@ -71,6 +71,14 @@ def scale_shown(driver):
         return None
 
 
+def drift_shown(driver):
+    """The drift badge of walkthrough_apacz's row ("" without one)."""
+    try:
+        return " ".join(b.text for b in apacz_row(driver).find_elements(By.CSS_SELECTOR, ".badge.drift"))
+    except Exception:  # noqa: BLE001 - the page is being replaced by its live refresh
+        return None
+
+
 def hostnames_through_the_lb(count):
     got = set()
     for _ in range(count):
@@ -148,6 +156,9 @@ def test_the_walkthrough_in_the_browser_hosts_then_apacz_scaled_to_8_with_plus_a
     browser.execute_script("window.paddockNotReloaded = true")
     assert wait_for(lambda: scale_shown(browser) == (8, 8), timeout=60), scale_shown(browser)
     assert browser.execute_script("return window.paddockNotReloaded") is True
+    # The code owns the walkthrough: the page says the 8 are drift from its files' 4.
+    assert wait_for(lambda: drift_shown(browser) == "drift: scale 8 here, 4 in its files", timeout=10), \
+        drift_shown(browser)
     shot(browser, "stacks-scaled-to-8")
     got = wait_for(lambda: (lambda names: names if len(names) == 8 else None)(hostnames_through_the_lb(16)),
                    timeout=30)
@@ -158,6 +169,7 @@ def test_the_walkthrough_in_the_browser_hosts_then_apacz_scaled_to_8_with_plus_a
         apacz_row(browser).find_element(By.CLASS_NAME, "minus").click()
         assert wait_for(lambda w=wanted: (scale_shown(browser) or (0, 0))[1] == w, timeout=10), scale_shown(browser)
     assert wait_for(lambda: scale_shown(browser) == (4, 4), timeout=60), scale_shown(browser)
+    assert wait_for(lambda: drift_shown(browser) == "", timeout=10), drift_shown(browser)
     assert replicas() == 4
 
     browser.find_element(By.ID, "nav-events").click()
