@@ -27,6 +27,7 @@ import difflib
 import os
 import re
 
+from ansible_collections.paddock.platform.plugins.module_utils._catalog_upgrade import LABELS
 from ansible_collections.paddock.platform.plugins.module_utils._certificates import NAME as CERTIFICATE_NAME
 from ansible_collections.paddock.platform.plugins.module_utils._gotemplate import (
     TemplateError,
@@ -50,8 +51,6 @@ SERVICE = re.compile(r"^([a-z0-9][a-z0-9_-]*/)?[A-Za-z0-9][A-Za-z0-9_.-]*$")
 TEMPLATE = re.compile(r"\$(?:(\$)|\{([^}]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
 COMPOSE_NAMES = ("docker-compose.yml", "docker-compose.yaml", "docker-compose.yml.tpl", "docker-compose.yaml.tpl")
 RANCHER_NAMES = ("rancher-compose.yml", "rancher-compose.yaml", "rancher-compose.yml.tpl", "rancher-compose.yaml.tpl")
-LABELS = {"entry": "io.paddock.catalog.entry", "folder": "io.paddock.catalog.folder",
-          "version": "io.paddock.catalog.version"}
 MASK = "********"
 # The catalog shipped with Paddock: catalog/ at the top of the collection.
 BUILTIN = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", "..", "catalog"))

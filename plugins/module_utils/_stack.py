@@ -923,16 +923,14 @@ def render(name, compose, rancher, ctx, compose_file="docker-compose.yml", ranch
     if stack.errors:
         return stack
     for service in compose_out["services"].values():
-        if service_labels:
-            service.setdefault("deploy", {}).setdefault("labels", {}).update(service_labels)
-    if ctx.get("lb_run_script") is not None:
-        _lb_as_configs(stack, compose_out, ctx["lb_run_script"])
-    for service in compose_out["services"].values():
         deploy = service.setdefault("deploy", {})
         labels = deploy.setdefault("labels", {})
+        labels.update(service_labels or {})
         if deploy.get("mode") != "global":
             labels[FILES_REPLICAS_LABEL] = str(deploy.get("replicas", 1))
         labels[FILES_IMAGE_LABEL] = str(service.get("image", ""))
+    if ctx.get("lb_run_script") is not None:
+        _lb_as_configs(stack, compose_out, ctx["lb_run_script"])
     # Before the digest, which is on every service: it must not be a fast oracle of a password.
     stack.secret_files = _stack_secrets.to_secrets(name, compose_out, passwords)
     digest = hashlib.sha256(json.dumps(compose_out, sort_keys=True).encode()).hexdigest()

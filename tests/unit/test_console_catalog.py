@@ -52,7 +52,7 @@ def test_the_running_apps_of_an_entry_and_the_entry_that_keeps_one_in_git():
     labels = {"io.paddock.catalog.entry": "wordpress", "io.paddock.catalog.version": "1.1.0"}
     services = [service("blog_wordpress", "blog", labels=labels), service("blog_mariadb", "blog", labels=labels),
                 service("walkthrough_web", "walkthrough")]
-    assert catalog.apps_of(services, "wordpress") == {"blog": "1.1.0"}
+    assert catalog.apps(services) == {"wordpress": {"blog": "1.1.0"}}
     assert catalog.running_labels(services, "walkthrough") == {"com.docker.stack.namespace": "walkthrough"}
     assert catalog.running_labels(services, "gone") is None
     assert yaml.safe_load(catalog.gitops_entry("blog", "wordpress", "1")) == [

@@ -653,17 +653,15 @@ def create_app(config=None):
     # -- the catalog ----------------------------------------------------------------------------
     @guarded("view")
     def catalog_list(request, api):
-        services = api.services()
-        running = {e["entry"]: catalogs.apps_of(services, e["entry"]) for e in catalog.entries()}
-        return page(request, "catalog.html", entries=catalog.entries(), running=running)
+        return page(request, "catalog.html", entries=catalog.entries(), running=catalogs.apps(api.services()))
 
-    def entry_page(request, api, found, folder, stack, given=None, errors=None, status=200):
+    def entry_page(request, api, found, folder, stack, given=None, errors=None, status=200, services=None):
         described = next((e for e in catalog.entries() if e["entry"] == found.name), None)
         folder, _version, questions, problem = catalog.questions(found, folder)
-        services = api.services()
+        launched = catalogs.apps(api.services() if services is None else services).get(found.name, {})
         running = [{"stack": name, "version": version, "managed": name in config.managed,
                     "gitops": catalogs.gitops_entry(name, found.name, folder or "")}
-                   for name, version in sorted(catalogs.apps_of(services, found.name).items())]
+                   for name, version in sorted(launched.items())]
         response = page(request, "catalog_entry.html", entry=described, folder=folder, stack=stack,
                         questions=None if problem else questions, problem=problem, running=running,
                         given=given or {}, errors=errors or [])
@@ -716,7 +714,8 @@ def create_app(config=None):
         what = f"{found.name} {folder}"
         if errors:
             actions.record(user, "launch", f"{stack} ({what})", f"refused: {len(errors)} problem(s)")
-            return entry_page(request, api, found, folder, stack, given=given, errors=errors, status=400)
+            return entry_page(request, api, found, folder, stack, given=given, errors=errors, status=400,
+                              services=services)
         catalogs.remove_unused(api, rendered["stack"])
         detail = rendered["upgrade"] or f"launched {what} ({rendered['document']['catalog']['version']})"
         actions.record(user, "launch", stack, detail)

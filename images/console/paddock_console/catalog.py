@@ -31,13 +31,13 @@ import yaml
 
 from ansible_collections.paddock.platform.plugins.module_utils import _catalog, _catalog_upgrade, _stack_entries
 from ansible_collections.paddock.platform.plugins.module_utils._stack import STACK_NAME  # noqa: F401 - app.py
+from paddock_console.model import STACK_LABEL
 
 # The collection's root in this image: messages name files relative to it, as the playbook,
 # run from a checkout's top, names them (catalog/wordpress/1).
 ROOT = os.path.realpath(os.path.join(os.path.dirname(_catalog.__file__), "..", ".."))
 LB_RUN_SCRIPT = os.path.join(ROOT, "roles", "stack", "files", "paddock-lb-run")
 ICONS = (".svg", ".png", ".jpg", ".jpeg", ".gif")
-STACK_LABEL = "com.docker.stack.namespace"
 
 
 def answers_from_form(questions, form):
@@ -86,13 +86,14 @@ def running_labels(services, stack):
     return None
 
 
-def apps_of(services, entry):
-    """{stack: version} of the running stacks launched from catalog entry ``entry``."""
+def apps(services):
+    """{entry: {stack: version}} of the running stacks launched from the catalog, in one pass."""
     found = {}
     for service in services:
         labels = (service.get("Spec") or {}).get("Labels") or {}
-        if labels.get(_catalog_upgrade.LABELS["entry"]) == entry and labels.get(STACK_LABEL):
-            found[labels[STACK_LABEL]] = labels.get(_catalog_upgrade.LABELS["version"], "")
+        entry = labels.get(_catalog_upgrade.LABELS["entry"])
+        if entry and labels.get(STACK_LABEL):
+            found.setdefault(entry, {})[labels[STACK_LABEL]] = labels.get(_catalog_upgrade.LABELS["version"], "")
     return found
 
 
