@@ -10,6 +10,10 @@ before it calls the engine (a named volume must be declared).
 
     .venv/bin/python bench/rancher_catalog.py CHECKOUT [--json OUT] [--only ENTRY]
     .venv/bin/python bench/rancher_catalog.py --stacks DIR [--json OUT]
+    .venv/bin/python bench/rancher_catalog.py CHECKOUT --console
+
+With --console, each entry is rendered as the console's catalog page renders a launch: its load
+balancers' files as Swarm configs, and no certificate of the inventory (the console holds none).
 
 With --stacks, each subdirectory of DIR is a stack as Rancher 1.x's "Export Config" wrote it
 (docker-compose.yml and rancher-compose.yml), listed in paddock_stacks with a plausible value
@@ -106,15 +110,21 @@ def docker_loader(compose):
     return None if done.returncode == 0 else done.stderr.strip().splitlines()[-1]
 
 
-def one(checkout, name):
+def console_context():
+    """What the console renders a launch with (images/console/paddock_console/catalog.py)."""
+    with open(os.path.join(ROOT, "roles", "stack", "files", "paddock-lb-run")) as handle:
+        return {**CTX, "certificates": [], "lb_run_script": handle.read()}
+
+
+def one(checkout, name, ctx=CTX):
     entry, problem = _catalog.find_entry([checkout], name)
     if problem:
         return {"entry": name, "result": "refused", "message": problem, "warnings": []}
     folder = entry.default_folder()
     version = entry.versions[folder].load() if folder else None
     answers = answers_for(version) if version is not None else {}
-    reader = Reader(checkout, [checkout], launch_answers=answers, certificates=CTX["certificates"])
-    checked = check([], [{"name": name.lower(), "catalog": name}], reader, CTX)
+    reader = Reader(checkout, [checkout], launch_answers=answers, certificates=ctx["certificates"])
+    checked = check([], [{"name": name.lower(), "catalog": name}], reader, ctx)
     row = {"entry": name, "folder": folder, "warnings": checked["warnings"]}
     if checked["errors"]:
         return {**row, "result": "refused", "message": checked["errors"][0], "errors": checked["errors"]}
@@ -154,6 +164,7 @@ def main():
     parser.add_argument("--json")
     parser.add_argument("--only")
     parser.add_argument("--stacks", help="a directory of exported stacks, one per subdirectory")
+    parser.add_argument("--console", action="store_true", help="render each entry as the console launches it")
     args = parser.parse_args()
     output = os.path.abspath(args.json) if args.json else None
     if args.stacks:
@@ -167,7 +178,8 @@ def main():
         names = [args.only] if args.only else sorted(
             n for n in os.listdir(root) if os.path.isfile(os.path.join(root, n, "config.yml")))
         os.chdir(checkout)  # messages name files relative to the checkout, as a user's run would
-        rows = [one(checkout, name) for name in names]
+        ctx = console_context() if args.console else CTX
+        rows = [one(checkout, name, ctx) for name in names]
     for row in rows:
         line = f"{row['entry']:32} {row.get('folder') or '-':>3} {row['result']:15} {row.get('message', '')}"
         print(line[:300])
