@@ -5,10 +5,16 @@ the YAML file of its name beside this one."""
 
 from __future__ import annotations
 
-from ansible_collections.paddock.platform.plugins.module_utils._probe import file_digests, files_differ, running_at_boot
+from ansible_collections.paddock.platform.plugins.module_utils._probe import (
+    directories_differ,
+    file_digests,
+    files_differ,
+    running_at_boot,
+)
 
 
 class FilterModule:
     def filters(self):
         return {"host_probe_files": file_digests, "host_files_differ": files_differ,
+                "host_directories_differ": directories_differ,
                 "host_unit_running": running_at_boot}

@@ -33,6 +33,12 @@ def files_differ(files, found):
     return [path for path in wanted if differs((found or {}).get(path), wanted[path])]
 
 
+def directories_differ(wanted, found):
+    """The paths of ``{path: mode}`` that the probe's ``directories`` lack or hold with another mode."""
+    return [path for path, mode in (wanted or {}).items()
+            if (found or {}).get(path) != f"{int(str(mode), 8):04o}"]
+
+
 def differs(found, wanted):
     """Whether a file the probe read (mode, owner, group, sha1) lacks what is wanted."""
     if found is None:

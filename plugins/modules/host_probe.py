@@ -49,6 +49,16 @@ options:
     description: Names, each with a read-only command (argv); true when it exits 0.
     type: dict
     default: {}
+  trees:
+    description:
+      - Directories to read whole, for a role whose files' paths are not known in advance (the
+        load balancers' directories). Each regular file under them is read as O(files) reads a
+        file, and returned in RV(files); each directory, the tree's own included, in
+        RV(directories). A missing tree is empty.
+    type: list
+    elements: path
+    default: []
+    version_added: "0.12.0"
 attributes:
   check_mode:
     support: full
@@ -107,6 +117,11 @@ checks:
   description: Each name of O(checks) - whether the command exited 0.
   type: dict
   returned: always
+directories:
+  description: Each directory under O(trees), with its mode (octal string).
+  type: dict
+  returned: always
+  sample: {/etc/paddock/lb: "0755", /etc/paddock/lb/web_lb: "0755", /etc/paddock/lb/web_lb/certs: "0700"}
 """
 
 import grp
@@ -130,6 +145,19 @@ def read_file(path):
         return None
     return {"mode": f"{info.st_mode & 0o7777:04o}", "owner": _name(pwd.getpwuid, info.st_uid),
             "group": _name(grp.getgrgid, info.st_gid), "sha1": digest}
+
+
+def read_tree(root):
+    """Every directory under root (its mode) and every regular file under it (as read_file reads it)."""
+    directories, files = {}, {}
+    for top, subdirs, names in os.walk(root):
+        directories[top] = f"{os.stat(top).st_mode & 0o7777:04o}"
+        subdirs.sort()
+        for name in sorted(names):
+            path = os.path.join(top, name)
+            if os.path.isfile(path) and not os.path.islink(path):
+                files[path] = read_file(path)
+    return directories, {path: found for path, found in files.items() if found is not None}
 
 
 def _name(lookup, number):
@@ -198,8 +226,14 @@ def read_state(module):
                                         *params["units"]])
         units = parse_units(out, params["units"])
     lines = list(command_lines()) if params["processes"] else []
+    directories = {}
+    for root in params["trees"]:
+        found_dirs, found_files = read_tree(root)
+        directories.update(found_dirs)
+        files = dict(found_files, **files)
     return {
         "files": {path: found for path, found in files.items() if found is not None},
+        "directories": directories,
         "files_differ": [path for path, wanted in params["files"].items()
                          if wanted is not None and differs(files[path], wanted)],
         "packages": packages, "systemd": systemd, "units": units,
@@ -219,6 +253,7 @@ def main():
             "processes": {"type": "dict", "default": {}},
             "pidfiles": {"type": "dict", "default": {}},
             "checks": {"type": "dict", "default": {}},
+            "trees": {"type": "list", "elements": "path", "default": []},
         },
         supports_check_mode=True,
     )

@@ -5,6 +5,7 @@ import os
 
 from ansible_collections.paddock.platform.plugins.module_utils._probe import (
     differs,
+    directories_differ,
     file_digests,
     files_differ,
     running_at_boot,
@@ -14,6 +15,7 @@ from ansible_collections.paddock.platform.plugins.modules.host_probe import (
     parse_units,
     pid_alive,
     read_file,
+    read_tree,
 )
 
 SHA1_OF_X = hashlib.sha1(b"x\n").hexdigest()
@@ -72,3 +74,24 @@ def test_a_pidfile_is_alive_only_while_its_process_is(tmp_path):
     assert pid_alive(str(alive)) is True
     assert pid_alive(str(dead)) is False
     assert pid_alive(str(tmp_path / "none.pid")) is False
+
+
+def test_a_tree_is_read_whole_its_directories_with_their_modes_and_a_missing_one_is_empty(tmp_path):
+    lb = tmp_path / "lb" / "web_lb"
+    (lb / "certs").mkdir(parents=True)
+    os.chmod(lb / "certs", 0o700)
+    (lb / "haproxy.cfg").write_text("x\n")
+    (lb / "certs" / "site.pem").write_text("x\n")
+    os.symlink(lb / "haproxy.cfg", lb / "link")
+    directories, files = read_tree(str(tmp_path / "lb"))
+    assert directories == {str(tmp_path / "lb"): "0755", str(lb): "0755", str(lb / "certs"): "0700"}
+    assert sorted(files) == [str(lb / "certs" / "site.pem"), str(lb / "haproxy.cfg")]
+    assert files[str(lb / "haproxy.cfg")]["sha1"] == SHA1_OF_X
+    assert read_tree(str(tmp_path / "missing")) == ({}, {})
+
+
+def test_a_directory_differs_when_missing_or_its_mode_differs():
+    found = {"/etc/paddock/lb/web": "0755", "/etc/paddock/lb/web/certs": "0755"}
+    wanted = {"/etc/paddock/lb/web": "755", "/etc/paddock/lb/web/certs": "0700", "/etc/paddock/lb/api": "0755"}
+    assert directories_differ(wanted, found) == ["/etc/paddock/lb/web/certs", "/etc/paddock/lb/api"]
+    assert directories_differ({}, None) == []
