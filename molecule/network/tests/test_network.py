@@ -237,6 +237,21 @@ def test_rekeying_drops_no_traffic(probes):
     assert count == "40", f"{count} of 40 requests answered during the rekey"
 
 
+def test_a_run_that_changes_nothing_else_brings_up_a_tunnel_someone_ended(probes):
+    """A tunnel ended by hand on the host that initiates it (the lower address) stays down: no
+    peer restarts a tunnel closed with a DELETE. On a run that changes nothing else, the managed
+    network's probe finds it, and the run brings it up on that host alone."""
+    on_host(INVENTORY, "nw01", "swanctl --terminate --ike paddock-nw02 --timeout 5 >/dev/null")
+    assert "paddock-nw02" not in sas("nw01")
+    run = playbook(INVENTORY, os.path.join(PROJECT, "site.yml"))
+    assert run.returncode == 0, failures(run.stdout)
+    assert re.findall(r"^(nw0\d)\s+:.*changed=(\d+)", run.stdout, re.M) == [("nw01", "1"), ("nw02", "0"),
+                                                                           ("nw03", "0")]
+    assert set(sas("nw01")) == {"paddock-nw02", "paddock-nw03"}
+    assert_one_reqid_per_tunnel(HOSTS)
+    assert fetch("nw01", probes["nw02"]) == "nw02"
+
+
 @pytest.fixture(scope="module")
 def edited():
     inventory = EditedInventory(INVENTORY)
