@@ -1,6 +1,9 @@
 """cloud-config rancher.docker -> the engine's daemon.json and flags."""
 
+import os
+
 import pytest
+import yaml
 
 from ansible_collections.paddock.platform.plugins.module_utils._docker_config import (
     daemon_args,
@@ -34,3 +37,10 @@ def test_tls_without_its_certificates_is_refused():
     with pytest.raises(ValueError, match="rancher.docker.server_key is not set"):
         tls_files({"tls": True, "ca_cert": "CA", "server_cert": "CERT"})
 
+
+
+def test_the_paths_the_role_s_conditions_name_are_the_authorization_plugin_s_files():
+    # The conditions name docker_authz_paths so as not to render the files; the two must agree.
+    with open(os.path.join(os.path.dirname(__file__), "..", "..", "roles", "docker", "vars", "main.yml")) as handle:
+        role_vars = yaml.safe_load(handle)
+    assert role_vars["docker_authz_paths"] == list(role_vars["docker_authz_files"])
