@@ -221,10 +221,18 @@ def test_a_load_balancer_config_change_reloads_haproxy_without_dropping_a_reques
     assert {get(headers={"Cookie": cookie})[0] for _ in range(6)} == {body}
 
 
-def test_scale_from_the_stack_file_back_to_2(edited):
+def test_scale_from_the_stack_file_back_to_2_and_the_run_mends_the_load_balancer_s_files(edited):
     edit_stack_file(edited, "rancher-compose.yml", lambda d: d["services"]["apacz"].update(scale=2))
+    # Someone edits the load balancer's files on its host and leaves a directory no stack owns:
+    # the run's probe reads the directory whole, and the run puts back what the files say.
+    lb_dir = "/etc/paddock/lb/walkthrough_lb"
+    written = on_host(INVENTORY, "st02", f"sha1sum {lb_dir}/haproxy.cfg; stat -c %a {lb_dir}")
+    on_host(INVENTORY, "st02", f"echo '# edited by hand' >> {lb_dir}/haproxy.cfg; chmod 0777 {lb_dir}; "
+                               "mkdir -p /etc/paddock/lb/left_behind")
     run = playbook(edited.save(), os.path.join(PROJECT, "playbooks", "stack.yml"), "-e", "stack=walkthrough")
     assert run.returncode == 0, failures(run.stdout)
+    assert on_host(INVENTORY, "st02", f"sha1sum {lb_dir}/haproxy.cfg; stat -c %a {lb_dir}") == written
+    assert "left_behind" not in on_host(INVENTORY, "st02", "ls /etc/paddock/lb")
     got = wait_for(lambda: (lambda a: a if len(set(a)) == 2 else None)(answers(8)), timeout=20)
     assert got and len(set(got)) == 2, answers(8)
     assert len(containers("walkthrough_apacz")) == 2
