@@ -51,15 +51,20 @@ def test_bad_inventories_and_templated_answers_stop_the_run(tmp_path):
                                       "db_root_password": "correct-horse-2"}})
     # The same as YAML text (-e answers='...'): a string extra var is templated when it is read.
     text = json.dumps({"answers": f"{{public_port: \"{template}\"}}"})
-    with ThreadPoolExecutor(5) as pool:
+    limited = tmp_path / "limited"
+    limited.mkdir()
+    (limited / "hosts.yml").write_text(HOSTS + "        swarm_workers:\n          hosts:\n"
+                                       "            n2: {ansible_host: 192.0.2.12}\n")
+    with ThreadPoolExecutor(6) as pool:
         runs = list(pool.map(lambda call: playbook(*call), [
             ("validate.yml", broken),
             ("validate.yml", twice),
             ("validate.yml", facts),
             ("catalog.yml", os.path.join(ROOT, "inventory"), "-e", "app=wordpress", "-e", answers),
             ("catalog.yml", os.path.join(ROOT, "inventory"), "-e", "app=wordpress", "-e", text),
+            ("validate.yml", limited, "--limit", "n1"),
         ]))
-    broken_run, twice_run, facts_run, answers_run, text_run = runs
+    broken_run, twice_run, facts_run, answers_run, text_run, limited_run = runs
 
     # YAML that does not parse is an error, not "no hosts matched" and exit 0.
     assert broken_run.returncode != 0
@@ -77,3 +82,8 @@ def test_bad_inventories_and_templated_answers_stop_the_run(tmp_path):
         assert ("stack wordpress: -e answers: public_port: has '{{', which Swarm reads as its own template"
                 in run.stdout), run.stdout[-2000:]
     assert not marker.exists()
+
+    # A run limited to some hosts would deploy the stacks from part of the swarm: refused.
+    assert limited_run.returncode != 0
+    assert "--limit (the command line): n1 leaves out n2. Paddock converges every host" in limited_run.stdout, \
+        limited_run.stdout[-2000:]
