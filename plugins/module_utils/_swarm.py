@@ -149,7 +149,9 @@ def bootstrap(hosts):
     silent = [h["name"] for h in present if h.get("info") is None]
     if silent:
         return _failed(f"can not tell whether a swarm exists: {', '.join(silent)} did not report its "
-                       "swarm state; a new swarm is only initialised when every present host answers")
+                       "swarm state (unreachable, or stopped by a failure shown above); a new swarm is only "
+                       "initialised when every present host answers: bring the host back, or mark it "
+                       "node_state: absent")
     locked = [h["name"] for h in hosts if (h.get("info") or {}).get("LocalNodeState") == "locked"]
     if locked:
         return _failed(f"{', '.join(locked)}: the swarm is locked (autolock) and no manager can operate it; "

@@ -117,8 +117,9 @@ class TestBootstrap:
 
     def test_no_init_while_a_present_host_did_not_answer(self):
         assert bootstrap([host("m1"), host("m2", info=None)])["errors"] == [
-            "can not tell whether a swarm exists: m2 did not report its swarm state; a new swarm is only "
-            "initialised when every present host answers"]
+            "can not tell whether a swarm exists: m2 did not report its swarm state (unreachable, or stopped "
+            "by a failure shown above); a new swarm is only initialised when every present host answers: "
+            "bring the host back, or mark it node_state: absent"]
 
     def test_a_locked_swarm_asks_for_its_unlock_key(self):
         locked = {"LocalNodeState": "locked", "NodeID": "n1", "ControlAvailable": False}
