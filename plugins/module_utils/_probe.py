@@ -35,15 +35,19 @@ def files_differ(files, found):
 
 def directories_differ(wanted, found):
     """The paths of ``{path: mode}`` that the probe's ``directories`` lack or hold with another mode."""
-    return [path for path, mode in (wanted or {}).items()
-            if (found or {}).get(path) != f"{int(str(mode), 8):04o}"]
+    return [path for path, mode in (wanted or {}).items() if (found or {}).get(path) != _octal(mode)]
+
+
+def _octal(mode):
+    """A mode as the probe reports it: four octal digits ("755" and "0755" alike)."""
+    return f"{int(str(mode), 8):04o}"
 
 
 def differs(found, wanted):
     """Whether a file the probe read (mode, owner, group, sha1) lacks what is wanted."""
     if found is None:
         return True
-    expected = dict(wanted, mode=f"{int(str(wanted['mode']), 8):04o}") if "mode" in wanted else wanted
+    expected = dict(wanted, mode=_octal(wanted["mode"])) if "mode" in wanted else wanted
     return any(found.get(key) != value for key, value in expected.items())
 
 
