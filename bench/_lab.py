@@ -11,6 +11,11 @@ ENV = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
            PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
 
 
+def changed(output):
+    """{host: changed count} from an ansible-playbook run's recap."""
+    return {host: int(n) for host, n in re.findall(r"^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)", output, re.M)}
+
+
 def wrk_report(out):
     """Requests per second, p50 and p99 in ms, and any errors, from the output of ``wrk --latency``."""
 

@@ -11,12 +11,11 @@ Writes bench/results/converge.json. Run: .venv/bin/python bench/converge.py [ROU
 
 import json
 import os
-import re
 import subprocess
 import sys
 import time
 
-from _lab import ENV, ROOT
+from _lab import ENV, ROOT, changed
 
 INVENTORY = os.path.join(ROOT, "bench", "inventory")
 PLATFORM_ONLY = ["-e", json.dumps({"paddock_stacks": [], "paddock_images": []})]
@@ -38,10 +37,6 @@ def playbook(*args):
 def fresh_hosts():
     playbook("playbooks/lab_down.yml")
     playbook("playbooks/lab_up.yml")
-
-
-def changed(output):
-    return {host: int(n) for host, n in re.findall(r"^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)", output, re.M)}
 
 
 def one_round():

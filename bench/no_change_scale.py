@@ -13,14 +13,13 @@ Writes bench/results/no_change_scale.json. Run: .venv/bin/python bench/no_change
 
 import json
 import os
-import re
 import shutil
 import statistics
 import subprocess
 import sys
 import time
 
-from _lab import ENV, ROOT
+from _lab import ENV, ROOT, changed
 from swarm_scale import fresh, inventory
 
 PLATFORM_ONLY = ["-e", json.dumps({"paddock_stacks": [], "paddock_images": []})]
@@ -33,9 +32,8 @@ def timed(path, *args):
     elapsed = round(time.monotonic() - start, 2)
     if run.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed on {path}:\n{run.stdout[-3000:]}")
-    changed = {host: int(n) for host, n in re.findall(r"^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)", run.stdout, re.M)}
-    if any(changed.values()):
-        raise SystemExit(f"{' '.join(args)} on converged hosts changed something: {changed}")
+    if any(changed(run.stdout).values()):
+        raise SystemExit(f"{' '.join(args)} on converged hosts changed something: {changed(run.stdout)}")
     return elapsed
 
 
