@@ -10,6 +10,7 @@ from ansible.errors import AnsibleActionFail, AnsibleError, AnsibleUndefinedVari
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.paddock.platform.plugins.module_utils._inventory import check, role_specs
+from ansible_collections.paddock.platform.plugins.module_utils._pki import now
 
 ROLES_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "roles")
 _SPECS = {}
@@ -65,7 +66,7 @@ class ActionModule(ActionBase):
         names = self._task.args.get("hosts") or groups.get("paddock", [])
         problems = []
         hostvars = {name: _Templated(task_vars["hostvars"][name], name, problems) for name in names}
-        errors = check(names, hostvars, groups, task_vars.get("inventory_dir") or ".", _SPECS[roles_dir])
+        errors = check(names, hostvars, groups, task_vars.get("inventory_dir") or ".", _SPECS[roles_dir], now())
         errors = list(dict.fromkeys(problems)) + errors  # a value is read by several checks
         if errors:
             raise AnsibleActionFail("Invalid inventory:\n" + "\n".join(f"  {e}" for e in errors),

@@ -35,10 +35,11 @@ ARGS = {
 
 
 class Environment:
-    """Reads what is on disk, decides, and writes only when ``check`` is false."""
+    """Reads what is on disk, decides as of ``at`` (the run's one reading of the clock), and writes
+    only when ``check`` is false."""
 
-    def __init__(self, args, check):
-        self.args, self.check = args, check
+    def __init__(self, args, check, at):
+        self.args, self.check, self.at = args, check, at
         self.root = args["dir"]
         self.changes, self.issued, self.expiry = [], {}, {}
         self.rotate_join_tokens = []
@@ -68,7 +69,7 @@ class Environment:
             if key is None or cert is None:
                 raise AnsibleActionFail("paddock_ca_cert and paddock_ca_key: must both be PEM (a certificate and "
                                         "its unencrypted private key)")
-            if pki.ca_problem(cert, key, 0) == "CA certificate does not match its key":
+            if pki.ca_problem(cert, key, 0, self.at) == "CA certificate does not match its key":
                 raise AnsibleActionFail("paddock_ca_cert does not match paddock_ca_key")
             if args["part"] != "hosts":
                 self._put(os.path.join(self.root, "ca.pem"), pki.cert_pem(cert), 0o644, "CA certificate")
@@ -81,14 +82,17 @@ class Environment:
         key_path, cert_path = os.path.join(directory, "ca-key.pem"), os.path.join(directory, "ca.pem")
         key_bytes = pki.read(key_path)
         key, cert = pki.load_key(key_bytes), pki.load_cert(pki.read(cert_path))
-        problem = pki.ca_problem(cert, key, 0)
+        # Made again on its own key within renew_days of its end, as the leaves are: what it
+        # signed still verifies against the new one (same name, same key), so nothing else is
+        # issued again, and the new certificate reaches the engines and bundles before the old ends.
+        problem = pki.ca_problem(cert, key, args["renew_days"], self.at)
         if problem and args["part"] == "hosts" and not self.check:
             raise AnsibleActionFail(f"Can not issue the engines' certificates: {problem} in {directory} "
                                     "(the environment part runs first)")
         if problem and args["part"] == "hosts":  # check mode on a new environment: an unsaved CA
-            return pki.make_ca(name, args["ca_days"])[::-1]
+            return pki.make_ca(name, args["ca_days"], self.at)[::-1]
         if problem:
-            key, cert = pki.make_ca(name, args["ca_days"], key)
+            key, cert = pki.make_ca(name, args["ca_days"], self.at, key)
             self.issued[label] = problem
         if args["part"] != "hosts":
             self._directory(directory)
@@ -105,9 +109,9 @@ class Environment:
         if key is None:
             key, cert = pki.ec.generate_private_key(pki.ec.SECP256R1()), None
             key_bytes = pki.key_pem(key)
-        problem = pki.certificate_problem(cert, key, ca[0], want, self.args["renew_days"])
+        problem = pki.certificate_problem(cert, key, ca[0], want, self.args["renew_days"], self.at)
         if problem:
-            cert = pki.issue(want, key, ca[0], ca[1], days)
+            cert = pki.issue(want, key, ca[0], ca[1], days, self.at)
             self.issued[want["subject"]] = problem
         self._put(key_path, key_bytes, 0o600, f"key of {want['subject']}")
         self._put(cert_path, pki.cert_pem(cert), 0o644, f"certificate of {want['subject']}")
@@ -282,7 +286,7 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         _, args = self.validate_argument_spec(argument_spec=ARGS)
         check = bool(self._task.check_mode)
-        environment = Environment(args, check)
+        environment = Environment(args, check, pki.now())
         try:
             renewed, gone = environment.run()
         except ValueError as exc:

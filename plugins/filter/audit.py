@@ -7,16 +7,30 @@ from __future__ import annotations
 import json
 
 from ansible_collections.paddock.platform.plugins.module_utils._audit import certificate_checks, checks, pem_blocks
+from ansible_collections.paddock.platform.plugins.module_utils._pki import now
 
 
 def audit_checks(probe, swarm_node, autolock=None, renew_days=None):
-    """Each check as {id, title, passed, detail}, from the host's probe (its JSON output or parsed)."""
-    return checks(json.loads(probe) if isinstance(probe, str) else probe, bool(swarm_node), autolock, renew_days)
+    """Each check as {id, title, passed, detail}, from the host's probe (its JSON output or parsed),
+    its certificates judged as of now: the filter is where the audit reads the clock."""
+    return checks(json.loads(probe) if isinstance(probe, str) else probe, bool(swarm_node), autolock, renew_days,
+                  now())
 
 
 def audit_certificates(texts, renew_days):
     """The certificate checks of files read on the controller: {path: the file's text}."""
-    return certificate_checks(pem_blocks(texts), renew_days)
+    return certificate_checks(pem_blocks(texts), renew_days, now())
+
+
+def audit_earliest(hosts, hostvars):
+    """The certificate that expires first among every host's audit (the controller's included),
+    as ``host: path: detail``, or a line saying that none was read."""
+    found = [(result["expires"], host, result) for host in hosts
+             for result in hostvars[host].get("audit_results") or [] if result.get("expires")]
+    if not found:
+        return "The earliest certificate expiry: no certificate was read"
+    expires, host, result = min(found, key=lambda entry: entry[0])
+    return f"The earliest certificate expiry: {host}: {result['id'].removeprefix('cert:')}: {result['detail']}"
 
 
 def audit_failures(hosts, hostvars):
@@ -44,4 +58,4 @@ def audit_line(result):
 class FilterModule:
     def filters(self):
         return {"audit_checks": audit_checks, "audit_certificates": audit_certificates,
-                "audit_failures": audit_failures, "audit_line": audit_line}
+                "audit_earliest": audit_earliest, "audit_failures": audit_failures, "audit_line": audit_line}

@@ -28,12 +28,13 @@ def _check(id_, title, passed, detail):
     return {"id": id_, "title": title, "passed": bool(passed), "detail": detail}
 
 
-def checks(probe, swarm_node, autolock=None, renew_days=None):
+def checks(probe, swarm_node, autolock=None, renew_days=None, now=None):
     """[{id, title, passed, detail}] for one host's probe.
 
     ``swarm_node``: whether the host is a Swarm node (live-restore must then be off);
     ``autolock``: on a manager, whether the inventory asks for Swarm autolock (None: not a manager);
-    ``renew_days``: where given, the host's certificates are checked too (certificate_checks)."""
+    ``renew_days``: where given, the host's certificates are checked too, as of ``now``, which
+    must then be given (certificate_checks)."""
     info, daemon = probe.get("info"), probe.get("daemon_json") or {}
     if not info:
         return [_check("engine", "The Docker engine answers", False, "docker info failed: is the engine running?")]
@@ -108,7 +109,7 @@ def checks(probe, swarm_node, autolock=None, renew_days=None):
                           f"autolock {'on' if on else 'off'}, inventory swarm_autolock {bool(autolock)}"))
     if renew_days is not None:
         root = info.get("DockerRootDir")
-        out += certificate_checks(probe.get("certificates"), renew_days, f"{root}/swarm" if root else None)
+        out += certificate_checks(probe.get("certificates"), renew_days, now, f"{root}/swarm" if root else None)
     return out
 
 
@@ -127,20 +128,23 @@ def pem_blocks(texts):
     return {path: PEM.findall(text) for path, text in (texts or {}).items() if PEM.search(text or "")}
 
 
-def certificate_checks(certificates, renew_days, swarm_dir=None, now=None):
-    """One check per certificate file, with the id ``cert:<path>``: [{id, title, passed, detail}].
+def certificate_checks(certificates, renew_days, now, swarm_dir=None):
+    """One check per certificate file, with the id ``cert:<path>``: [{id, title, passed, detail,
+    expires}], judged as of ``now`` (an aware datetime: the caller reads the clock, never this).
 
     ``certificates``: {path: [PEM, ...]}, the certificates (never keys) of each file. A file is
     judged by the certificate in it that expires first. Paddock's certificates fail within
     ``renew_days`` of their end, since the next site.yml issues them again by then. Swarm's own
-    (under ``swarm_dir``) fail once Swarm is late to renew them: past 80% of their lifetime."""
-    now = now or datetime.datetime.now(datetime.UTC)
+    (under ``swarm_dir``) fail once Swarm is late to renew them: past 80% of their lifetime.
+    ``expires`` is the end of that first certificate (ISO 8601, UTC), or None."""
+    if not isinstance(now, datetime.datetime) or now.tzinfo is None:
+        raise TypeError(f"certificate_checks: now must be an aware datetime, got {now!r}")
     out = []
     for path in sorted(certificates or {}):
         parsed = [found for found in map(_expiry, certificates[path] or []) if found]
         id_, title = f"cert:{path}", "The certificate is not about to expire"
         if not parsed:
-            out.append(_check(id_, title, False, "no certificate could be read in it"))
+            out.append(dict(_check(id_, title, False, "no certificate could be read in it"), expires=None))
             continue
         name, before, after = min(parsed, key=lambda found: found[2])
         left = after - now
@@ -155,5 +159,5 @@ def certificate_checks(certificates, renew_days, swarm_dir=None, now=None):
             detail = f"{when}; site.yml renews it within {int(renew_days)} days)"
         if left <= datetime.timedelta(0):
             detail = f"{name}: EXPIRED on {after:%Y-%m-%d}"
-        out.append(_check(id_, title, passed, detail))
+        out.append(dict(_check(id_, title, passed, detail), expires=after.isoformat()))
     return out

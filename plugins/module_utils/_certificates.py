@@ -15,7 +15,6 @@ certificate has not expired.
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import os
 import re
@@ -53,8 +52,8 @@ def _public(key):
     return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
-def parse(cert_text, key_text, now=None):
-    """(certificates, key, problem): the chain (leaf first) and the key, or why not."""
+def parse(cert_text, key_text, now):
+    """(certificates, key, problem): the chain (leaf first) and the key, or why not, as of ``now``."""
     try:
         chain = x509.load_pem_x509_certificates(cert_text.encode())
     except ValueError:
@@ -68,15 +67,15 @@ def parse(cert_text, key_text, now=None):
     leaf = chain[0]
     if _public(leaf.public_key()) != _public(key.public_key()):
         return None, None, f"key: not the key of the certificate {leaf.subject.rfc4514_string()}"
-    now = now or datetime.datetime.now(datetime.UTC)
     if leaf.not_valid_after_utc < now:
         return None, None, (f"cert: {leaf.subject.rfc4514_string()} expired on "
                             f"{leaf.not_valid_after_utc:%Y-%m-%d %H:%M} UTC")
     return chain, key, None
 
 
-def errors(certificates, inventory_dir, now=None):
-    """Every problem of ``paddock_certificates``, as ``<file>:<line>: paddock_certificates[i].key: problem``."""
+def errors(certificates, inventory_dir, now):
+    """Every problem of ``paddock_certificates`` as of ``now``, as ``<file>:<line>:
+    paddock_certificates[i].key: problem``."""
     if certificates is None:
         return []
     found, seen = [], {}

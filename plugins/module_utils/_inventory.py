@@ -136,13 +136,14 @@ def _truthy(value, default):
     return default if value is None else boolean(value, strict=False)
 
 
-def check(names, hostvars, groups, inventory_dir, specs):
+def check(names, hostvars, groups, inventory_dir, specs, now):
     """Every problem of the inventory, as validate.yml reports it, before any host is touched.
 
     ``names``: the hosts of group paddock, in inventory order; ``hostvars``: host -> its
     variables (Ansible's hostvars, or plain mappings); ``groups``: group -> hosts. Settings of
     the whole platform (users, the managed network, images) are read from the first host, as
-    a ``run_once`` task reads them. Linear in the number of hosts.
+    a ``run_once`` task reads them. ``now``: the time certificates are judged at. Linear in
+    the number of hosts.
     """
     errors = []
     for name in names:
@@ -170,7 +171,7 @@ def check(names, hostvars, groups, inventory_dir, specs):
     errors += _access.admin_networks_errors(first.get("paddock_admin_networks"))
     errors += _access.console_errors({key: first[key] for key in _access.CONSOLE_SETTINGS if key in first})
     errors += _images.errors(first.get("paddock_images") or [], inventory_dir)
-    errors += _certificates.errors(first.get("paddock_certificates"), inventory_dir)
+    errors += _certificates.errors(first.get("paddock_certificates"), inventory_dir, now)
     errors += _pki.renewal_errors(first, {name: spec.get("default") for name, (_, spec) in specs.items()})
     errors += _backup.settings_errors(first)
     addresses = {}

@@ -31,6 +31,8 @@ SKEW = datetime.timedelta(hours=1)
 
 
 def now():
+    """The clock, read by the callers at the edge (the action plugin, the audit's filters), once
+    per run; every decision and certificate below takes the time it is made at as an argument."""
     return datetime.datetime.now(datetime.UTC)
 
 
@@ -76,9 +78,9 @@ def same_key(cert, key):
                                           serialization.PublicFormat.SubjectPublicKeyInfo) == public_bytes(key)
 
 
-def _builder(subject, issuer, public_key, days):
-    """A certificate builder with a random serial, valid from an hour ago for ``days`` days."""
-    start = now() - SKEW
+def _builder(subject, issuer, public_key, days, at):
+    """A certificate builder with a random serial, valid from an hour before ``at`` for ``days`` days."""
+    start = at - SKEW
     return (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(public_key)
             .serial_number(x509.random_serial_number()).not_valid_before(start)
             .not_valid_after(start + SKEW + datetime.timedelta(days=days)))
@@ -115,9 +117,9 @@ def _signed_by(cert, ca_cert):
     return True
 
 
-def certificate_problem(cert, key, ca_cert, want, renew_days, at=None):
-    """Why ``cert`` must be issued again, or None when it matches ``want`` (subject, names, usage)."""
-    at = at or now()
+def certificate_problem(cert, key, ca_cert, want, renew_days, at):
+    """Why ``cert`` must be issued again as of ``at``, or None when it matches ``want`` (subject,
+    names, usage)."""
     if cert is None:
         return "no certificate"
     if not same_key(cert, key):
@@ -139,9 +141,8 @@ def certificate_problem(cert, key, ca_cert, want, renew_days, at=None):
     return None
 
 
-def ca_problem(cert, key, renew_days, at=None):
-    """Why a generated CA must be made again, or None."""
-    at = at or now()
+def ca_problem(cert, key, renew_days, at):
+    """Why a generated CA must be made again as of ``at``, or None."""
     if key is None:
         return "no CA key"
     if cert is None:
@@ -153,10 +154,10 @@ def ca_problem(cert, key, renew_days, at=None):
     return None
 
 
-def make_ca(environment, days, key=None):
+def make_ca(environment, days, at, key=None):
     key = key or ec.generate_private_key(ec.SECP384R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"Paddock {environment} CA")])
-    cert = (_builder(name, name, key.public_key(), days)
+    cert = (_builder(name, name, key.public_key(), days, at)
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
                                          data_encipherment=False, key_agreement=False, key_cert_sign=True,
@@ -166,10 +167,10 @@ def make_ca(environment, days, key=None):
     return key, cert
 
 
-def issue(want, key, ca_cert, ca_key, days):
-    """A certificate for ``want`` (subject, names, usage) on ``key``, signed by the CA."""
+def issue(want, key, ca_cert, ca_key, days, at):
+    """A certificate for ``want`` (subject, names, usage) on ``key``, signed by the CA, valid from ``at``."""
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, want["subject"])])
-    builder = (_builder(subject, ca_cert.subject, key.public_key(), days)
+    builder = (_builder(subject, ca_cert.subject, key.public_key(), days, at)
                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
                .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
                                             data_encipherment=False, key_agreement=True, key_cert_sign=False,

@@ -49,7 +49,9 @@ ensure_env() {
   # haproxy: stack validation checks a load balancer's custom lines with haproxy -c.
   # chromium, chromium-driver: the console's tests drive a real browser (molecule/stacks).
   # gnupg: backup.yml encrypts volumes and the registry's storage with gpg.
-  apt_install debootstrap openssh-client ca-certificates tcpdump wrk haproxy chromium chromium-driver gnupg
+  # faketime: the unit suite runs again with the clock years ahead (scripts/test).
+  apt_install debootstrap openssh-client ca-certificates tcpdump wrk haproxy chromium chromium-driver gnupg \
+    faketime
   ensure_engine
   ensure_venv
 }

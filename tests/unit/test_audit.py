@@ -108,7 +108,7 @@ def certificate(name, days_left, lifetime=365):
 
 def judged(files, **options):
     return {c["id"]: (c["passed"], c["detail"])
-            for c in certificate_checks(files, 30, "/var/lib/docker/swarm", now=NOW, **options)}
+            for c in certificate_checks(files, 30, NOW, "/var/lib/docker/swarm", **options)}
 
 
 def test_a_certificate_passes_until_the_renewal_threshold_and_fails_within_it():
@@ -139,6 +139,29 @@ def test_swarms_own_certificates_fail_only_once_swarm_is_late_to_renew_them():
     assert judged({swarm: [certificate("node", 17, lifetime=90)]})[f"cert:{swarm}"][0] is False
 
 
+def test_certificates_are_judged_only_as_of_a_time_the_caller_gives():
+    with pytest.raises(TypeError, match="now must be an aware datetime"):
+        certificate_checks({"/x.pem": [certificate("a", 100)]}, 30, None)
+    with pytest.raises(TypeError, match="now must be an aware datetime"):
+        certificate_checks({"/x.pem": [certificate("a", 100)]}, 30, datetime.datetime(2026, 11, 30))
+
+
+def test_a_certificate_check_carries_its_end_and_the_earliest_across_hosts_is_reported():
+    from ansible_collections.paddock.platform.plugins.filter.audit import audit_earliest
+    swarm = "/var/lib/docker/swarm/certificates/swarm-node.crt"
+    hostvars = {"localhost": {"audit_results": certificate_checks({"/pki/ca.pem": [certificate("CA", 3650)]}, 30,
+                                                                  NOW)},
+                "a": {"audit_results": [{"id": "2.1", "passed": True}]
+                      + certificate_checks({swarm: [certificate("node", 89, lifetime=90)]}, 30, NOW,
+                                           "/var/lib/docker/swarm")},
+                "b": {}}
+    assert hostvars["a"]["audit_results"][1]["expires"] == "2027-02-27T00:00:00+00:00"
+    assert audit_earliest(["localhost", "a", "b"], hostvars) == (
+        f"The earliest certificate expiry: a: {swarm}: node: expires 2027-02-27 (89 days left; Swarm renews it "
+        "before 18 days are left)")
+    assert audit_earliest(["b"], hostvars) == "The earliest certificate expiry: no certificate was read"
+
+
 def test_a_file_with_no_readable_certificate_fails():
     broken = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"
     assert judged({"/etc/swanctl/x509/paddock-host.pem": [broken]}) == {
@@ -157,7 +180,7 @@ def test_a_hosts_probe_adds_its_certificates_with_swarms_under_the_engines_data_
     probe["info"]["DockerRootDir"] = "/srv/docker"
     probe["certificates"] = {"/srv/docker/swarm/certificates/swarm-node.crt": [certificate("n", 20, lifetime=90)],
                              "/etc/docker/tls/cert.pem": [certificate("h", 20)]}
-    results = {c["id"]: c["passed"] for c in checks(probe, True, False, renew_days=30)}
+    results = {c["id"]: c["passed"] for c in checks(probe, True, False, renew_days=30, now=NOW)}
     assert {key: value for key, value in results.items() if key.startswith("cert:")} == {
         "cert:/etc/docker/tls/cert.pem": False, "cert:/srv/docker/swarm/certificates/swarm-node.crt": True}
 

@@ -20,6 +20,7 @@ if nothing is refused.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import subprocess
@@ -36,6 +37,7 @@ from ansible_collections.paddock.platform.plugins.module_utils._stack_entries im
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bad_input")
 ROLES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(HERE))), "roles")
 SPECS = role_specs(ROLES)
+NOW = datetime.datetime(2026, 11, 30, tzinfo=datetime.UTC)  # what certificates are judged at
 
 
 def _load(name):
@@ -111,7 +113,7 @@ def _inventory(root, extra_vars):
 
 def inventory_errors(root, extra_vars=None):
     names, hostvars, groups = _inventory(root, extra_vars)
-    errors = check_inventory(names, hostvars, groups, root, SPECS)
+    errors = check_inventory(names, hostvars, groups, root, SPECS, NOW)
     warnings = []
     if errors:  # validate.yml stops at the inventory's check
         return errors, warnings

@@ -152,6 +152,38 @@ def test_the_console_stack_mounts_each_secret_for_its_user_only_and_a_changed_se
     assert any(plain in name for name in first["compose"]["secrets"])
 
 
+T0 = 1_764_489_600  # 2025-11-30 08:00 UTC: sessions and refused logins are judged at a time given
+
+
+def test_a_session_lasts_its_lifetime_to_the_second_and_a_directory_role_is_asked_again_when_due():
+    session = {"at": T0, "checked": T0}
+    assert not model.session_over(session, T0 + 28800, 28800)
+    assert model.session_over(session, T0 + 28801, 28800)
+    assert model.session_over({}, T0, 28800)  # no start: never a session
+    assert not model.recheck_due(session, T0 + 300, 300) and model.recheck_due(session, T0 + 301, 300)
+
+
+def test_ten_refused_logins_in_a_minute_lock_the_name_until_the_oldest_leaves_the_window():
+    failures = model.Failures()
+    for second in range(10):
+        assert not failures.locked("alice", T0 + second)
+        failures.add("alice", T0 + second)
+    assert failures.locked("alice", T0 + 59) and not failures.locked("bob", T0 + 59)
+    assert not failures.locked("alice", T0 + 60)  # the first refusal left the window
+    failures.add("alice", T0 + 60)
+    assert failures.locked("alice", T0 + 60)  # nine still within it, and this one
+    assert not failures.locked("alice", T0 + 61)
+
+
+def test_names_tried_at_random_are_forgotten_once_out_of_the_window():
+    failures = model.Failures(most=3)
+    for index in range(5):
+        failures.add(f"guess{index}", T0)
+    failures.add("alice", T0 + 30)
+    failures.recent("anyone", T0 + 61)
+    assert set(failures.times) == {"alice"}
+
+
 @pytest.mark.parametrize(("target", "lands"), [
     ("/stacks", "/stacks"), ("/services/abc?x=1", "/services/abc?x=1"), ("", "/"), (None, "/"),
     ("//evil.example/", "/"), ("/\\evil.example", "/"), ("https://evil.example/", "/"),

@@ -13,6 +13,7 @@ from ansible_collections.paddock.platform.plugins.module_utils import _pki as pk
 
 HOSTS = [{"name": "node1", "names": ["DNS:node1", "IP:192.0.2.10"]}]
 USERS = [{"name": "alice", "role": "admin"}, {"name": "bob", "role": "read-only"}]
+NOW = datetime.datetime(2026, 11, 30, tzinfo=datetime.UTC)  # every run's reading of the clock, unless told
 
 
 def arguments(root, **extra):
@@ -21,8 +22,8 @@ def arguments(root, **extra):
                  "ike": False}, **extra)
 
 
-def converge(root, check=False, **extra):
-    environment = Environment(arguments(root, **extra), check)
+def converge(root, check=False, at=NOW, **extra):
+    environment = Environment(arguments(root, **extra), check, at)
     renewed, gone = environment.run()
     return environment, renewed, gone
 
@@ -70,12 +71,46 @@ def test_a_new_address_issues_that_engine_again_on_its_old_key(tmp_path):
 
 def test_a_certificate_expiring_within_the_threshold_is_renewed(tmp_path):
     converge(tmp_path, user_days=20)
-    environment, renewed, _ = converge(tmp_path)
+    a_day_later = NOW + datetime.timedelta(days=1)
+    environment, renewed, _ = converge(tmp_path, at=a_day_later)
     assert environment.issued == {"alice": "expires in 19 days (renewed 30 days ahead)",
                                   "bob": "expires in 19 days (renewed 30 days ahead)"}
     assert renewed == {"alice", "bob"}
-    left = certificate(tmp_path / "users" / "alice" / "cert.pem").not_valid_after_utc - pki.now()
-    assert left > datetime.timedelta(days=360)
+    left = certificate(tmp_path / "users" / "alice" / "cert.pem").not_valid_after_utc - a_day_later
+    assert left == datetime.timedelta(days=365)
+
+
+def test_a_certificate_is_kept_until_the_threshold_and_renewed_from_it_on(tmp_path):
+    converge(tmp_path)  # the users' certificates end 365 days after NOW, renewed 30 days ahead
+    kept, _, _ = converge(tmp_path, at=NOW + datetime.timedelta(days=335))
+    renewed, _, _ = converge(tmp_path, at=NOW + datetime.timedelta(days=335, seconds=1))
+    assert (kept.issued, renewed.issued) == ({}, {"alice": "expires in 29 days (renewed 30 days ahead)",
+                                                  "bob": "expires in 29 days (renewed 30 days ahead)"})
+
+
+def test_a_ca_near_its_end_is_made_again_on_its_key_and_what_it_signed_is_kept(tmp_path):
+    lifetimes = {"ca_days": 400, "server_days": 800, "user_days": 800}  # only the CA is due at day 371
+    converge(tmp_path, **lifetimes)
+    key, user = (tmp_path / "ca-key.pem").read_bytes(), (tmp_path / "users" / "alice" / "cert.pem").read_bytes()
+    environment, renewed, _ = converge(tmp_path, at=NOW + datetime.timedelta(days=371), **lifetimes)
+    assert environment.issued == {"CA": "CA expires soon"}
+    assert renewed == {"alice", "bob"}  # their bundles' ca.pem, not their certificates
+    assert (tmp_path / "ca-key.pem").read_bytes() == key
+    assert (tmp_path / "users" / "alice" / "cert.pem").read_bytes() == user
+    assert (tmp_path / "users" / "alice" / "ca.pem").read_bytes() == (tmp_path / "ca.pem").read_bytes()
+    assert certificate(tmp_path / "ca.pem").not_valid_after_utc == NOW + datetime.timedelta(days=371 + 400)
+    again, _, _ = converge(tmp_path, at=NOW + datetime.timedelta(days=371), **lifetimes)
+    assert (again.issued, again.changes) == ({}, [])  # the old leaves verify against the new CA
+
+
+def test_an_expired_ca_is_made_again_on_its_key_and_everything_issued_again_from_it(tmp_path):
+    converge(tmp_path)
+    key = (tmp_path / "ca-key.pem").read_bytes()
+    environment, renewed, _ = converge(tmp_path, at=NOW + datetime.timedelta(days=3651))
+    expired = "expires in 0 days (renewed 30 days ahead)"
+    assert environment.issued == {"CA": "CA expires soon", "node1": expired, "alice": expired, "bob": expired}
+    assert renewed == {"alice", "bob"} and (tmp_path / "ca-key.pem").read_bytes() == key
+    assert certificate(tmp_path / "ca.pem").not_valid_after_utc > NOW + datetime.timedelta(days=7000)
 
 
 def test_a_new_ca_issues_everything_again_and_refreshes_the_bundles(tmp_path):
@@ -104,7 +139,7 @@ def test_a_key_made_readable_by_others_is_set_back_to_0600(tmp_path):
 
 
 def test_a_supplied_ca_is_used_and_its_key_never_written(tmp_path):
-    key, cert = pki.make_ca("vault", 3650)
+    key, cert = pki.make_ca("vault", 3650, NOW)
     supplied = {"ca_cert": pki.cert_pem(cert).decode(), "ca_key": pki.key_pem(key).decode()}
     environment, _, _ = converge(tmp_path, **supplied)
     assert not (tmp_path / "ca-key.pem").exists()

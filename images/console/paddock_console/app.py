@@ -359,7 +359,9 @@ class Directory:
             service.unbind()
 
 
-def create_app(config=None):
+def create_app(config=None, clock=time.time):
+    """The console's application. ``clock`` gives the time sessions and refused logins are
+    judged at (Unix seconds): the only place those decisions read it."""
     config = config or Config()
     users = model.load_users(config.read("users"))
     directory = Directory(json.loads(config.read("ldap"))) if os.path.exists(config.secret("ldap")) else None
@@ -368,7 +370,7 @@ def create_app(config=None):
     graphs = Graphs(config, engines)
     templates = Jinja2Templates(directory=os.path.join(HERE, "templates"))
     templates.env.globals.update(environment=config.environment, can=model.can)
-    failures = {}  # user name -> times of its refused logins in the last minute
+    failures = model.Failures()
 
     def page(request, name, **context):
         fragment = request.headers.get("x-paddock-fragment") == "1"
@@ -392,19 +394,19 @@ def create_app(config=None):
     def session_user(request):
         """The logged-in user, or None: a session older than its lifetime, or of a user no longer
         listed (or whose role changed), is over."""
-        session = request.session
-        expired = time.time() - session.get("at", 0) > config.session_seconds
+        session, now = request.session, clock()
+        expired = model.session_over(session, now, config.session_seconds)
         if session.get("source") == "ldap" and directory is not None and not expired:
             # The directory is asked again every few minutes: a user taken out of a group, or
             # moved to another, loses the old role then. If it does not answer, the session goes
             # on until it does (a directory outage logs nobody out).
-            if time.time() - session.get("checked", 0) > config.directory_recheck:
+            if model.recheck_due(session, now, config.directory_recheck):
                 try:
                     role = directory.role_of(session.get("user", ""))
                 except DirectoryDown as exc:
                     LOG.warning("directory unavailable for a session check: %s", exc)
                     role = session.get("role")
-                session["checked"] = int(time.time())
+                session["checked"] = int(now)
                 if role != session.get("role"):
                     session.clear()
                     return None
@@ -465,19 +467,14 @@ def create_app(config=None):
         if not model.same_token(request.session.get("csrf"), form.get("csrf")):
             return PlainTextResponse("the form's token does not match this session", status_code=403)
         client = request.client.host if request.client else "?"
-        if len(failures) > 10000:  # names tried at random: forget those older than a minute
-            for stale in [n for n, times in failures.items() if time.time() - times[-1] >= 60]:
-                del failures[stale]
-        recent = [t for t in failures.pop(name, []) if time.time() - t < 60]
-        if recent:
-            failures[name] = recent
+        locked = failures.locked(name, clock())
         user = users.get(name)
         try:
             matches = HASHES.verify(password, user["hash"] if user else DUMMY)
         except ValueError:  # a hash passlib cannot read: no login, as for a wrong password
             matches = False
         role, source = (user["role"], "local") if matches and user else (None, None)
-        if role is None and user is None and directory is not None and len(recent) < 10:
+        if role is None and user is None and directory is not None and not locked:
             try:
                 role, source = directory.authenticate(name, password), "ldap"
             except DirectoryDown as exc:
@@ -485,14 +482,15 @@ def create_app(config=None):
                 actions.record(name or "-", "login", client, "refused: the directory does not answer")
                 return page(request, "login.html", next=target,
                             error="The directory does not answer; try again, or log in as a local user.")
-        if role is None or len(recent) >= 10:
-            failures[name] = recent + [time.time()]
+        if role is None or locked:
+            failures.add(name, clock())
             LOG.warning("login refused for %r from %s", name, client)
             actions.record(name or "-", "login", client, "refused")
             request.state.delay = 1
             return page(request, "login.html", next=target, error="Wrong user name or password.")
         request.session.clear()
-        request.session.update(user=name, role=role, source=source, at=int(time.time()), checked=int(time.time()),
+        started = int(clock())
+        request.session.update(user=name, role=role, source=source, at=started, checked=started,
                                csrf=secrets.token_urlsafe(32))
         actions.record(name, "login", client, "ok" if source == "local" else f"ok ({role}, from the directory)")
         return RedirectResponse(target, status_code=303)

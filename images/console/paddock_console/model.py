@@ -40,6 +40,44 @@ def same_token(expected, given):
     return bool(expected) and bool(given) and hmac.compare_digest(str(expected), str(given))
 
 
+def session_over(session, now, lifetime):
+    """Whether a session begun at ``session["at"]`` (Unix seconds) is older than ``lifetime``
+    seconds at ``now``. A session with no start is over."""
+    return now - session.get("at", 0) > lifetime
+
+
+def recheck_due(session, now, every):
+    """Whether a directory user's role is due to be asked of the directory again at ``now``."""
+    return now - session.get("checked", 0) > every
+
+
+class Failures:
+    """The refused logins of each name in the last ``window`` seconds: a name with ``limit`` of
+    them is refused whatever its password until the oldest leaves the window. The time is
+    always given (``now``), never read here. Past ``most`` names, those with no failure in the
+    window are forgotten, so that names tried at random cannot grow it without end."""
+
+    def __init__(self, limit=10, window=60, most=10000):
+        self.limit, self.window, self.most = limit, window, most
+        self.times = {}
+
+    def recent(self, name, now):
+        """How many logins of ``name`` were refused in the window before ``now``."""
+        if len(self.times) > self.most:
+            for stale in [n for n, times in self.times.items() if now - times[-1] >= self.window]:
+                del self.times[stale]
+        recent = [t for t in self.times.pop(name, []) if now - t < self.window]
+        if recent:
+            self.times[name] = recent
+        return len(recent)
+
+    def locked(self, name, now):
+        return self.recent(name, now) >= self.limit
+
+    def add(self, name, now):
+        self.times.setdefault(name, []).append(now)
+
+
 LOCAL_PATH = re.compile(r"^/(?![/\\])[A-Za-z0-9_\-./?=&%:+~]*$")
 
 

@@ -175,6 +175,20 @@ def test_the_audit_passes_every_hardening_check_the_lab_can_hold():
         report["localhost"]), sorted(report["localhost"])
     assert not [check for check in report["localhost"] if "key" in check]
     assert all(verdict == "PASS" for verdict, _ in report["localhost"].values()), report["localhost"]
+    # What each certificate has left on a fresh lab: years for the CAs (3,650 days) and the
+    # engines' (825), a year for the users' (365), and Swarm's 90 days, which Swarm renews itself.
+    # Nothing the suite relies on ends within days of its run.
+    left = {(host, check): int(re.search(r"\((\d+) days left", detail).group(1))
+            for host, results in report.items() for check, (_, detail) in results.items() if check.startswith("cert:")}
+    floors = [("/swarm/", 85), ("/users/", 360), ("ca.pem", 3600), ("", 820)]
+    short = {key: days for key, days in left.items()
+             if days < next(floor for part, floor in floors if part in key[1])}
+    assert not short, short
+    earliest = re.search(r"The earliest certificate expiry: (\w+): (\S+): .*?\((\d+) days left",
+                         re.sub(r"\s+", " ", run.stdout))  # the report's line, as the YAML output folds it
+    assert earliest, run.stdout[-2000:]
+    assert int(earliest.group(3)) == min(left.values()), (earliest.group(0), min(left.values()))
+    assert "/swarm/certificates/" in earliest.group(2), earliest.group(0)  # Swarm's 90 days come first
     # By default a failed check fails the run, after every host has reported. A threshold past
     # the users' one-year certificates fails those, on the controller, and nothing else.
     strict = playbook("playbooks/audit.yml", "-e", "audit_renew_days=400")
