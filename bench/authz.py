@@ -1,12 +1,14 @@
-"""What the authorization plugin's decision adds to an API call, at p99, with 50 concurrent clients.
+"""What the authorization plugin's decision and its audit trail add to an API call, at p99, with 50 concurrent clients.
 
 dockerd asks the plugin about every request over a unix socket (POST /AuthZPlugin.AuthZReq with
 the user, method, URI, certificate and body). This runs the real plugin (roles/docker/files/
-paddock-authz) as two processes, as an engine's host runs it, each on its own socket: as it is,
-and with its decision bypassed (every request allowed, nothing matched or checked). It sends
-both the same requests, as dockerd sends them, from 50 concurrent clients, in interleaved
-rounds. The difference of the two latencies is what the decision costs; the transport to the
-plugin is in both. It also times the decision alone, one request at a time.
+paddock_authz.py) as three processes, as an engine's host runs it, each on its own socket: as it
+is (its decision, and each decision's record written to its trail and synced to disk before the
+answer); without its trail (nothing recorded); and with its decision bypassed too (every request
+allowed, nothing matched, checked or recorded). It sends them the same requests, as dockerd
+sends them, from 50 concurrent clients, in interleaved rounds. The trail costs the difference
+of the first two latencies; the decision, that of the last two; the transport to the plugin is
+in all three. It also times the decision alone, one request at a time.
 
     .venv/bin/python bench/authz.py [--rounds 6] [--requests 40] [--engine]
 
@@ -15,9 +17,9 @@ a member's refused node update (percent-encoded) and an admin's info.
 
 With --engine (the lab up, ./scripts/lab up), it also measures real API calls: 50 clients,
 each with its own TLS connection to paddock01's engine (kept alive, as the docker CLI's is),
-against the engine whose plugin is the real one, then the same plugin with its decision
-bypassed (swapped in for the round through systemd, and the real one put back after), in
-interleaved rounds. Writes bench/results/authz.json.
+against the engine whose plugin is the real one, then the same plugin without its trail, then
+with its decision bypassed too (each swapped in for the round through systemd, and the real one
+put back after), in interleaved rounds. Writes bench/results/authz.json.
 """
 
 import argparse
@@ -41,7 +43,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _lab import ROOT  # noqa: E402
 
-PLUGIN = os.path.join(ROOT, "roles", "docker", "files", "paddock-authz")
+PLUGIN = os.path.join(ROOT, "roles", "docker", "files", "paddock_authz.py")
+KINDS = ("real", "untrailed", "bypass")
 DER = b"a client certificate, as DER"
 PEM = f"-----BEGIN CERTIFICATE-----\n{base64.b64encode(DER).decode()}\n-----END CERTIFICATE-----\n"
 USERS = {"alice": "admin", "carol": "member", "bob": "read-only"}
@@ -61,27 +64,34 @@ MIX = [("bob", "GET", "/v1.41/containers/json?all=1", None),
 
 
 def load_plugin(name="paddock_authz"):
+    sys.path.insert(0, os.path.join(ROOT, ".collections"))
     loader = importlib.machinery.SourceFileLoader(name, PLUGIN)
     module = importlib.util.module_from_spec(importlib.util.spec_from_loader(name, loader))
     loader.exec_module(module)
     return module
 
 
-# The plugin's own main(), in a process of its own; with "bypass", its decision allows everything.
+# The plugin's own main(), in a process of its own: "untrailed" records nothing; "bypass" records
+# nothing and allows everything.
 SERVE = """
 import sys
 sys.path.insert(0, {bench!r})
 from authz import load_plugin
 plugin = load_plugin()
 plugin.host_network_ids = lambda: {{"f" * 64}}  # the engine's own answer, without an engine here
+plugin.trail_directories = lambda root: None  # the console's directory needs root; the trail makes its own
+if sys.argv[1] in ("untrailed", "bypass"):
+    plugin.Recorder.requested = lambda self, *args: None
+    plugin.Recorder.answered = lambda self, request: None
 if sys.argv[1] == "bypass":
-    plugin.decide = lambda policy, request, host_networks=frozenset(): (True, "")
+    plugin.decide = lambda policy, request, host_networks=frozenset(), lookup=None: (True, "", "admin", "bypass")
 plugin.main()
 """
 
 
 def serve(kind, path, policy):
-    env = dict(os.environ, PADDOCK_AUTHZ_SOCKET=path, PADDOCK_AUTHZ_POLICY=policy)
+    env = dict(os.environ, PADDOCK_AUTHZ_SOCKET=path, PADDOCK_AUTHZ_POLICY=policy,
+               PADDOCK_AUTHZ_TRAIL=os.path.join(os.path.dirname(path), f"{kind}-trail", "api-audit.log"))
     code = SERVE.format(bench=os.path.dirname(os.path.abspath(__file__)))
     process = subprocess.Popen([sys.executable, "-c", code, kind], env=env, stderr=subprocess.DEVNULL)
     deadline = time.time() + 20
@@ -155,14 +165,19 @@ ENGINE = "10.3.0.4"
 LAB_PKI = os.path.expanduser("~/.paddock/paddock-lab/pki")
 SSH = ["ssh", "-i", os.path.expanduser("~/.paddock/paddock-lab/ansible"), "-o", "IdentitiesOnly=yes", "-o",
        "UserKnownHostsFile=" + os.path.expanduser("~/.paddock/paddock-lab/known_hosts"), f"root@{ENGINE}"]
-# On the engine's host: the installed plugin, its decision bypassed, in place of the real one.
-BYPASS = ("systemctl stop paddock-authz paddock-authz-bypass 2>/dev/null; "
-          "systemd-run --quiet --unit paddock-authz-bypass python3 -c '"
-          "import importlib.machinery as m, importlib.util as u; "
-          "l = m.SourceFileLoader(\"authz\", \"/usr/local/sbin/paddock-authz\"); "
-          "p = u.module_from_spec(u.spec_from_loader(\"authz\", l)); l.exec_module(p); "
-          "p.decide = lambda policy, request, host_networks=frozenset(): (True, \"\"); p.main()'")
-REAL = "systemctl stop paddock-authz-bypass 2>/dev/null; systemctl start paddock-authz"
+# On the engine's host: the installed plugin without its trail, or with its decision bypassed
+# too, in place of the real one.
+UNTRAILED = ("p.Recorder.requested = lambda self, *a: None; "
+             "p.Recorder.answered = lambda self, r: None; ")
+VARIANT = ("systemctl stop paddock-authz paddock-authz-variant 2>/dev/null; "
+           "systemd-run --quiet --unit paddock-authz-variant python3 -c '"
+           "import importlib.machinery as m, importlib.util as u; "
+           "l = m.SourceFileLoader(\"authz\", \"/usr/local/sbin/paddock-authz\"); "
+           "p = u.module_from_spec(u.spec_from_loader(\"authz\", l)); l.exec_module(p); {patch}p.main()'")
+ON_HOST = {"untrailed": VARIANT.format(patch=UNTRAILED),
+           "bypass": VARIANT.format(patch=UNTRAILED
+                                    + "p.decide = lambda *a, **k: (True, \"\", \"admin\", \"bypass\"); "),
+           "real": "systemctl stop paddock-authz-variant 2>/dev/null; systemctl start paddock-authz"}
 # The lab's users: bob reads, alice is an admin; a read-only create is refused by its route.
 API_MIX = [("bob", "GET", "/v1.41/containers/json?all=1", None), ("bob", "GET", "/v1.41/services", None),
            ("alice", "GET", "/v1.41/info", None), ("bob", "POST", "/v1.41/containers/create", CONTAINER)]
@@ -207,11 +222,11 @@ def engine_round(clients, requests):
 
 
 def engine_bench(rounds, clients, requests):
-    times, statuses = {"real": [], "bypass": []}, {}
+    times, statuses = {kind: [] for kind in KINDS}, {}
     try:
         for number in range(rounds):
-            for kind in (("real", "bypass") if number % 2 == 0 else ("bypass", "real")):
-                on_engine_host(BYPASS if kind == "bypass" else REAL)
+            for kind in KINDS[number % 3:] + KINDS[:number % 3]:
+                on_engine_host(ON_HOST[kind])
                 deadline = time.time() + 30
                 while not plugin_answers():
                     if time.time() > deadline:
@@ -221,10 +236,19 @@ def engine_bench(rounds, clients, requests):
                 times[kind] += elapsed
                 statuses[kind] = seen
     finally:
-        on_engine_host(REAL)
+        on_engine_host(ON_HOST["real"])
     # The bypassed plugin allowed the read-only create (400 or 201 from the engine), the real one refused it.
     assert 403 in statuses["real"] and 403 not in statuses["bypass"], statuses
     return times
+
+
+def costs(summary):
+    """What the trail and the decision each add, at p50 and p99: differences within one run."""
+    out = {}
+    for what, (slow, fast) in (("trail", ("real", "untrailed")), ("decision", ("untrailed", "bypass"))):
+        for point in ("p50", "p99"):
+            out[f"{what}_{point}_ms"] = round(summary[slow][f"{point}_ms"] - summary[fast][f"{point}_ms"], 3)
+    return out
 
 
 def percentile(values, fraction):
@@ -244,17 +268,17 @@ def main():
     with open(policy, "w") as handle:
         json.dump({"users": {u: {"role": r, "fingerprints": [hashlib.sha256(DER).hexdigest()]}
                              for u, r in USERS.items()}, "member_allow": {}}, handle)
-    sockets = {kind: os.path.join(work, f"{kind}.sock") for kind in ("real", "bypass")}
+    sockets = {kind: os.path.join(work, f"{kind}.sock") for kind in KINDS}
     servers = [serve(kind, path, policy) for kind, path in sockets.items()]
     try:
         messages = [payload(*row) for row in MIX]
         # The real plugin allows all but the node update; the bypassed one allows everything.
         verdicts = {kind: [ask(path, m)[1] for m in messages] for kind, path in sockets.items()}
-        assert verdicts == {"real": [True, True, True, False, True], "bypass": [True] * 5}, verdicts
-        times = {"real": [], "bypass": []}
+        assert verdicts == {"real": [True, True, True, False, True], "untrailed": [True, True, True, False, True],
+                            "bypass": [True] * 5}, verdicts
+        times = {kind: [] for kind in KINDS}
         for number in range(args.rounds):
-            order = ("real", "bypass") if number % 2 == 0 else ("bypass", "real")
-            for kind in order:
+            for kind in KINDS[number % 3:] + KINDS[:number % 3]:
                 times[kind] += asyncio.run(round_of(sockets[kind], messages, args.clients, args.requests))
     finally:
         for server in servers:
@@ -262,18 +286,14 @@ def main():
             server.wait()
     summary = {kind: {"p50_ms": round(statistics.median(v) * 1000, 3), "p99_ms": round(percentile(v, 0.99) * 1000, 3),
                       "requests": len(v)} for kind, v in times.items()}
-    summary["decision_p99_ms"] = round(summary["real"]["p99_ms"] - summary["bypass"]["p99_ms"], 3)
-    summary["decision_p50_ms"] = round(summary["real"]["p50_ms"] - summary["bypass"]["p50_ms"], 3)
+    summary.update(costs(summary))
     summary["decision_alone_us"] = round(decision_alone(policy, MIX), 1)
     if args.engine:
         api = engine_bench(args.rounds, args.clients, max(1, args.requests // 2))
         summary["api"] = {kind: {"p50_ms": round(statistics.median(v) * 1000, 3),
                                  "p99_ms": round(percentile(v, 0.99) * 1000, 3), "requests": len(v)}
                           for kind, v in api.items()}
-        summary["api"]["decision_p99_ms"] = round(summary["api"]["real"]["p99_ms"]
-                                                  - summary["api"]["bypass"]["p99_ms"], 3)
-        summary["api"]["decision_p50_ms"] = round(summary["api"]["real"]["p50_ms"]
-                                                  - summary["api"]["bypass"]["p50_ms"], 3)
+        summary["api"].update(costs(summary["api"]))
     summary["clients"], summary["rounds"] = args.clients, args.rounds
     print(json.dumps(summary, indent=2))
     with open(os.path.join(ROOT, "bench", "results", "authz.json"), "w") as handle:

@@ -11,6 +11,10 @@ import json
 HASH_LABEL = "io.paddock.stack.hash"
 STACK = "paddock-console"
 UID = "10001"  # the console image's user
+# The hosts' audit trails (roles/docker: the engines' API; the console's own in console/, on
+# the managers, writable by the console's user alone).
+TRAILS = "/var/log/paddock"
+CONSOLE_TRAIL = "/var/log/paddock-console"
 
 
 def console_stack(secrets, image, environment):
@@ -39,8 +43,10 @@ def console_stack(secrets, image, environment):
         "networks": ["hostnet"],
         "environment": {k: str(v) for k, v in sorted(environment.items())},
         "read_only": True,
-        # The only writable place: the files of a catalog app's launch, for its deploy alone.
-        "volumes": [{"type": "tmpfs", "target": "/tmp", "tmpfs": {"size": 16 * 1024 * 1024}}],
+        # The only writable places: the files of a catalog app's launch, for its deploy alone, and
+        # the console's audit trail on its host.
+        "volumes": [{"type": "tmpfs", "target": "/tmp", "tmpfs": {"size": 16 * 1024 * 1024}},
+                    {"type": "bind", "source": f"{TRAILS}/console", "target": CONSOLE_TRAIL}],
         "cap_drop": ["ALL"],
         "secrets": mounts,
         "deploy": {
@@ -51,10 +57,28 @@ def console_stack(secrets, image, environment):
             "labels": {"io.paddock.console": "true"},
         },
     }
-    compose = {"version": "3.8", "services": {"console": service},
+    service["environment"]["PADDOCK_CONSOLE_TRAIL"] = f"{CONSOLE_TRAIL}/console-audit.log"
+    service["environment"]["PADDOCK_AUDIT_SERVICE"] = f"{STACK}_audit"
+    # On every node, the host's trails as they are written, into this service's logs: how the
+    # Audit page reads every host (paddock_console/audit_tail.py). Root, to read the trails'
+    # files (0600), with no capability but reading them, on a read-only mount.
+    audit = {
+        "image": image,
+        "entrypoint": ["python3", "-m", "paddock_console.audit_tail"],
+        "user": "0",
+        "read_only": True,
+        "volumes": [{"type": "bind", "source": TRAILS, "target": "/trails", "read_only": True}],
+        "environment": {"PADDOCK_TRAILS": "/trails", "PADDOCK_NODE": "{{.Node.Hostname}}"},
+        "cap_drop": ["ALL"],
+        "cap_add": ["DAC_READ_SEARCH"],
+        "deploy": {"mode": "global", "restart_policy": {"condition": "any", "delay": "2s"},
+                   "labels": {"io.paddock.console": "true"}},
+    }
+    compose = {"version": "3.8", "services": {"console": service, "audit": audit},
                "networks": {"hostnet": {"external": True, "name": "host"}}, "secrets": declared}
     digest = hashlib.sha256(json.dumps(compose, sort_keys=True).encode()).hexdigest()
-    service["deploy"]["labels"][HASH_LABEL] = digest
+    for each in (service, audit):  # every service of the stack carries it (swarm_stack compares each)
+        each["deploy"]["labels"][HASH_LABEL] = digest
     return {"compose": compose, "hash": digest, "secret_files": files}
 
 

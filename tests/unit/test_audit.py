@@ -192,3 +192,44 @@ def test_the_verdict_lists_each_host_that_failed_or_did_not_report_and_skips_abs
                 "b": {}, "c": {"node_state": "absent"}, "d": {"audit_results": [passed]}}
     assert audit_failures(["localhost", "a", "b", "c", "d"], hostvars) == [
         "a: 1 of 2 checks failed: 2.16", "b: did not report (unreachable, or failed before its checks)"]
+
+
+def test_the_audit_logs_query_is_checked_naming_each_variable():
+    from ansible_collections.paddock.platform.plugins.filter.audit import audit_log_query_errors
+    assert audit_log_query_errors({"user": "carol", "since": "2026-12-07T10", "until": "2026-12-07T12:30:00Z",
+                                   "path": "^/services/", "limit": 200}) == []
+    assert audit_log_query_errors({"since": "yesterday", "until": "2026-13", "path": "(", "user": "u" * 300,
+                                   "limit": 0}) == [
+        "audit_log_since: must be an ISO 8601 time in UTC or its start, such as 2026-12-07T10:30, got 'yesterday'",
+        "audit_log_path: not a regular expression (missing ), unterminated subpattern at position 0): '('",
+        "audit_log_user: longer than 256 characters",
+        "audit_log_limit: must be a whole number of at least 1, got 0"]
+
+
+def test_each_record_is_one_report_line_and_each_broken_link_is_named_with_its_host():
+    from ansible_collections.paddock.platform.plugins.filter.audit import audit_log_broken, audit_log_lines
+    request = {"time": "2026-11-30T08:00:00.000001Z", "seq": 7, "stage": "request", "user": "paddock-console-member",
+               "on_behalf_of": "alice", "role": "member", "method": "POST", "path": "/services/x/update",
+               "decision": "allow"}
+    refused = {"time": "2026-11-30T08:00:01.000001Z", "seq": 8, "stage": "request", "user": "bob", "role": "read-only",
+               "method": "POST", "path": "/nodes/n/update", "decision": "deny", "status": 403,
+               "reason": "user bob (read-only) may not POST /nodes/n/update"}
+    console = {"time": "2026-11-30T08:00:02.000001Z", "seq": 3, "stage": "result", "user": "alice", "role": "member",
+               "action": "scale", "target": "web", "result": "scaled from 4 to 5"}
+    trails = [{"trail": "/var/log/paddock/api-audit.log", "records": [request, refused], "matched": 2,
+               "problems": ["/var/log/paddock/api-audit.log:9: record 9 does not match its hash (edited)"]},
+              {"trail": "/var/log/paddock/console/console-audit.log", "records": [console], "matched": 5,
+               "problems": []}]
+    assert audit_log_lines(trails, "st01") == [
+        "2026-11-30T08:00:00.000001Z st01 api-audit #7 request paddock-console-member for alice (member) "
+        "POST /services/x/update allow",
+        "2026-11-30T08:00:01.000001Z st01 api-audit #8 request bob (read-only) POST /nodes/n/update deny 403: "
+        "user bob (read-only) may not POST /nodes/n/update",
+        "st01 api-audit: BROKEN: /var/log/paddock/api-audit.log:9: record 9 does not match its hash (edited)",
+        "2026-11-30T08:00:02.000001Z st01 console-audit #3 result alice (member) scale web scaled from 4 to 5",
+        "st01 console-audit: 5 records matched, the newest 1 shown"]
+    assert audit_log_lines([], "st02") == ["st02: no record matched"]
+    hostvars = {"st01": {"audit_log_read": {"trails": trails}}, "st02": {}, "st03": {"node_state": "absent"}}
+    assert audit_log_broken(["st01", "st02", "st03"], hostvars) == [
+        "st01: /var/log/paddock/api-audit.log:9: record 9 does not match its hash (edited)",
+        "st02: did not report (unreachable, or failed before reading its trails)"]

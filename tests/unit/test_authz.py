@@ -6,19 +6,16 @@ allowed, else a piece of the refusal the user reads.
 
 import base64
 import hashlib
-import importlib.machinery
-import importlib.util
 import json
 import os
+import sys
 
 import pytest
 
-PLUGIN = os.path.join(os.path.dirname(__file__), "..", "..", "roles", "docker", "files", "paddock-authz")
-_loader = importlib.machinery.SourceFileLoader("paddock_authz", PLUGIN)
-authz = importlib.util.module_from_spec(importlib.util.spec_from_loader("paddock_authz", _loader))
-_loader.exec_module(authz)
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "roles", "docker", "files"))
+import paddock_authz as authz  # noqa: E402
 
-CERT = {"admin": "alice", "member": "carol", "read-only": "bob"}
+CERT = {"admin": "alice", "member": "carol", "read-only": "bob", "console": "paddock-console-read-only"}
 DER = b"a certificate, as DER"
 FINGERPRINT = hashlib.sha256(DER).hexdigest()
 PEM = f"-----BEGIN CERTIFICATE-----\n{base64.b64encode(DER).decode()}\n-----END CERTIFICATE-----\n"
@@ -29,8 +26,9 @@ V = "/v1.41"
 
 class Policy:
     def __init__(self, allow=None):
-        self.data = {"users": {user: {"role": role, "fingerprints": [FINGERPRINT]} for role, user in CERT.items()},
-                     "member_allow": allow or {}}
+        self.data = {"users": {user: {"role": "read-only" if role == "console" else role, "fingerprints": [FINGERPRINT]}
+                               for role, user in CERT.items()},
+                     "member_allow": allow or {}, "platform_stacks": ["paddock-console"]}
 
     def roles(self):
         return self.data["users"]
@@ -47,19 +45,41 @@ def request(role, method, uri, body=None):
     return out
 
 
-def verdict(role, method, uri, body=None, allow=None, containers=None):
+PLATFORM = {"com.docker.stack.namespace": "paddock-console"}
+# What the engine's inspect returns for the objects the cases name (kind -> id -> object).
+OBJECTS = {
+    "containers": {
+        "abc": {"Name": "/abc", "HostConfig": {"NetworkMode": "default"}, "Config": {"Labels": {}}},
+        "plain": {"Name": "/plain", "HostConfig": {"Binds": None, "CgroupnsMode": "host", "NetworkMode": "default",
+                                                   "IpcMode": "private"},
+                  "Mounts": [{"Type": "volume", "Source": "v"}]},
+        "rooted": {"Name": "/rooted", "HostConfig": {"Binds": ["/:/host"]},
+                   "Mounts": [{"Type": "bind", "Source": "/"}]},
+        "privileged": {"Name": "/privileged", "HostConfig": {"Privileged": True}},
+        "console1": {"Name": "/paddock-console_console.1.x", "HostConfig": {}, "Config": {"Labels": PLATFORM}},
+    },
+    "services": {"web": {"Spec": {"Name": "web", "Labels": {}}}, "console": {"Spec": {"Labels": PLATFORM}}},
+    "tasks": {"t1": {"ServiceID": "web"}, "t2": {"ServiceID": "console"}},
+    "secrets": {"s1": {"Spec": {"Name": "db", "Labels": {}}}, "ckey": {"Spec": {"Name": "paddock-console_admin-key",
+                                                                                "Labels": PLATFORM}}},
+    "configs": {"c1": {"Spec": {"Labels": {}}}, "ccfg": {"Spec": {"Labels": PLATFORM}}},
+    "networks": {"n1": {"Labels": {}}, "cnet": {"Labels": PLATFORM}},
+}
+
+
+def lookup(kind, object_id):
+    return OBJECTS.get(kind, {}).get(object_id)
+
+
+def verdict(role, method, uri, body=None, allow=None, raw=None):
+    """Why ``role`` is refused this request, or None when it is allowed."""
     req = request(role, method, uri, body)
+    if raw is not None:
+        req["RequestBody"] = base64.b64encode(raw).decode()
     policy = Policy(allow)
-    entry = policy.roles()[CERT[role]]
-    if entry["role"] == "admin":
-        return None
-    inspect = (containers or {}).get
-    try:
-        why = authz.role_refusal(entry["role"], method, uri, req, policy.read()["member_allow"],
-                                 frozenset({HOST_NETWORK, SWARM_HOST_NETWORK}), inspect=inspect)
-    except authz.Refused as exc:
-        why = str(exc)
-    return why
+    context = authz.Context(policy.read()["member_allow"], frozenset({HOST_NETWORK, SWARM_HOST_NETWORK}),
+                            frozenset(policy.read()["platform_stacks"]), lookup, CERT[role])
+    return authz.role_refusal(policy.roles()[CERT[role]]["role"], method, uri, req, context)[1]
 
 
 READ_ONLY_ALLOWED = [
@@ -96,7 +116,7 @@ MEMBER_ALLOWED = [
     ("POST", f"{V}/images/apacz:1/tag?repo=apacz&tag=2"), ("DELETE", f"{V}/images/apacz:1"),
     ("POST", f"{V}/images/prune"), ("POST", f"{V}/build?t=x"),
     ("DELETE", f"{V}/networks/n1"), ("DELETE", f"{V}/volumes/v1"), ("DELETE", f"{V}/services/web"),
-    ("POST", f"{V}/secrets/create"), ("DELETE", f"{V}/secrets/s1"), ("POST", f"{V}/configs/create"),
+    ("DELETE", f"{V}/secrets/s1"),
     ("GET", f"{V}/configs"), ("GET", f"{V}/configs/c1"), ("POST", f"{V}/auth"), ("GET", f"{V}/images/get?names=a"),
 ]
 MEMBER_REFUSED = [
@@ -153,19 +173,20 @@ CONTAINER_CASES = [
     ({"HostConfig": {"Mounts": [{"Type": "bind", "Source": "/var/run/docker.sock", "Target": "/s"}]}},
      "may not bind-mount host path /var/run/docker.sock"),
     ({"HostConfig": {"Privileged": True}}, "may not run a privileged container"),
-    ({"HostConfig": {"PidMode": "host"}}, "host's namespace (PidMode host)"),
-    ({"HostConfig": {"NetworkMode": "host"}}, "host's namespace (NetworkMode host)"),
-    ({"HostConfig": {"NetworkMode": HOST_NETWORK}}, "host's namespace (NetworkMode host)"),
-    ({"HostConfig": {"IpcMode": "host"}}, "host's namespace (IpcMode host)"),
-    ({"HostConfig": {"UTSMode": "host"}}, "(UTSMode host)"),
-    ({"HostConfig": {"UsernsMode": "host"}}, "(UsernsMode host)"),
+    ({"HostConfig": {"PidMode": "host"}}, "host's namespace (HostConfig.PidMode host)"),
+    ({"HostConfig": {"NetworkMode": "host"}}, "host's namespace (HostConfig.NetworkMode host)"),
+    ({"HostConfig": {"NetworkMode": HOST_NETWORK}}, "host's namespace (HostConfig.NetworkMode host)"),
+    ({"HostConfig": {"IpcMode": "host"}}, "host's namespace (HostConfig.IpcMode host)"),
+    ({"HostConfig": {"UTSMode": "host"}}, "(HostConfig.UTSMode host)"),
+    ({"HostConfig": {"UsernsMode": "host"}}, "(HostConfig.UsernsMode host)"),
     ({"HostConfig": {"CgroupnsMode": "host"}}, None),  # the default on cgroup v1 engines
     ({"HostConfig": {"NetworkMode": "container:abc"}}, "may not join another container's namespace"),
     ({"HostConfig": {"PidMode": "container:abc"}}, "may not join another container's namespace"),
     ({"HostConfig": {"VolumesFrom": ["abc"]}}, "may not take another container's volumes"),
     ({"HostConfig": {"CapAdd": ["SYS_ADMIN"]}}, "may not add capabilities SYS_ADMIN"),
     ({"HostConfig": {"CapAdd": ["CAP_NET_ADMIN", "SYS_PTRACE"]}}, "may not add capabilities NET_ADMIN, SYS_PTRACE"),
-    ({"HostConfig": {"Capabilities": ["CAP_SYS_ADMIN"]}}, "whole capability set"),
+    # Not in the engine's API (20.10): refused, as any key the engine would ignore.
+    ({"HostConfig": {"Capabilities": ["CAP_SYS_ADMIN"]}}, "HostConfig.Capabilities: no such field"),
     ({"HostConfig": {"Devices": [{"PathOnHost": "/dev/sda"}]}}, "host's devices"),
     ({"HostConfig": {"DeviceCgroupRules": ["b 8:* rmw"]}}, "host's devices"),
     ({"HostConfig": {"DeviceRequests": [{"Count": -1}]}}, "host's devices"),
@@ -183,6 +204,17 @@ CONTAINER_CASES = [
      "binds a host path"),
     ({"HostConfig": {"Mounts": [{"Type": "npipe", "Source": "x", "Target": "/x"}]}}, "may not mount a npipe"),
     (SAFE_CONTAINER, None),
+    # Read as the engine reads them (Go's encoding/json): a key matches its field in any case.
+    ({"HostConfig": {"privileged": True}}, "may not run a privileged container (HostConfig.Privileged)"),
+    ({"HostConfig": {"binds": ["/:/host"]}}, "may not bind-mount host path /"),
+    ({"HOSTCONFIG": {"Privileged": True, "Binds": ["/:/host"]}}, "may not run a privileged container"),
+    ({"hostconfig": {"capadd": "SYS_ADMIN"}}, "may not add capabilities SYS_ADMIN"),  # a string is a list of it
+    ({"HostConfig": {"Bind\u017f": ["/:/host"]}}, "may not bind-mount host path /"),  # long s is s
+    ({"Privileged": True}, "a HostConfig field at the top of the body"),  # the engine's old clients' place
+    ({"HostConfig": {"Privileged": False, "privileged": True}}, "the engine reads it as Privileged, which is also"),
+    ({"HostConfig": {"Privilegd": True}}, "HostConfig.Privilegd: no such field"),
+    ({"HostConfig": {"Privileged": 1}}, "HostConfig.Privileged: the engine reads true or false here"),
+    ({"HostConfig": {"Priv\u0131leged": True}}, "no such field"),  # dotless i is no i, to Go
 ]
 
 
@@ -209,11 +241,20 @@ SERVICE_CASES = [
     (service(container={"Mounts": [{"Type": "bind", "Source": "/", "Target": "/host"}]}),
      "may not bind-mount host path /"),
     (service(container={"Mounts": [{"Type": "bind", "Source": "/srv/data/app", "Target": "/d"}]}), None),
+    # Found by the differential test: the swarm reads a mount's type in any case, and none as a bind.
+    (service(container={"Mounts": [{"Source": "/", "Target": "/host"}]}), "may not bind-mount host path /"),
+    (service(container={"Mounts": [{"Type": "", "Source": "/etc", "Target": "/e"}]}),
+     "may not bind-mount host path /etc"),
+    (service(container={"Mounts": [{"Type": "BIND", "Source": "/", "Target": "/host"}]}),
+     "may not bind-mount host path /"),
     (service(container={"CapabilityAdd": ["SYS_ADMIN"]}), "may not add capabilities SYS_ADMIN"),
     (service(container={"CapabilityAdd": ["NET_ADMIN"]}), None),
     (service(container={"Privileges": {"SELinuxContext": {"Disable": True}}}), "unconfined"),
-    (service(container={"Privileges": {"Seccomp": {"Mode": "unconfined"}}}), "unconfined"),
-    (service(container={"Privileges": {"AppArmor": {"Mode": "disabled"}}}), "unconfined"),
+    (service(container={"Privileges": {"Seccomp": {"Mode": "unconfined"}}}), "Privileges.Seccomp: no such field"),
+    (service(container={"Privileges": {"AppArmor": {"Mode": "disabled"}}}), "Privileges.AppArmor: no such field"),
+    (service(container={"privileges": {"selinuxcontext": {"disable": True}}}), "unconfined"),
+    ({"name": "web", "tasktemplate": {"containerspec": {"image": "a", "mounts": [{"type": "bind", "source": "/"}]}}},
+     "may not bind-mount host path /"),
     (service(container={"Sysctls": {"net.core.somaxconn": "1"}}), "may not set sysctls net.core.somaxconn"),
     (service(Networks=[{"Target": "host"}]), "host's network"),
     (service(Networks=[{"Target": HOST_NETWORK}]), "host's network"),
@@ -253,6 +294,8 @@ OTHER_BODIES = [
     ("POST", f"{V}/containers/abc/update", {"Devices": [{"PathOnHost": "/dev/mem"}]}, "host's devices"),
     ("POST", f"{V}/networks/n1/connect", {"Container": "abc"}, None),
     ("POST", f"{V}/build?networkmode=host&t=x", None, "may not build with the host's network"),
+    ("POST", f"{V}/secrets/create", {"Name": "db", "Data": "eA=="}, None),
+    ("POST", f"{V}/configs/create", {"Name": "site", "Data": "eA==", "Labels": {"app": "web"}}, None),
 ]
 
 
@@ -265,15 +308,55 @@ def test_volumes_networks_exec_updates_and_builds_are_checked(method, uri, body,
 @pytest.mark.parametrize("uri", [f"{V}/containers/create", f"{V}/services/create", f"{V}/services/web/update",
                                  f"{V}/volumes/create", f"{V}/networks/create", f"{V}/containers/abc/exec"])
 def test_a_body_carrying_route_without_its_body_is_refused(uri):
-    assert "without a JSON body" in verdict("member", "POST", uri)
+    assert "without a body the plugin was given" in verdict("member", "POST", uri)
 
 
-CONTAINERS = {
-    "plain": {"Name": "/plain", "HostConfig": {"Binds": None, "CgroupnsMode": "host", "NetworkMode": "default",
-                                               "IpcMode": "private"}, "Mounts": [{"Type": "volume", "Source": "v"}]},
-    "rooted": {"Name": "/rooted", "HostConfig": {"Binds": ["/:/host"]}, "Mounts": [{"Type": "bind", "Source": "/"}]},
-    "privileged": {"Name": "/privileged", "HostConfig": {"Privileged": True}},
-}
+@pytest.mark.parametrize(("raw", "expected"), [
+    (b"{not json", "the body is not JSON"),
+    (b"[]", "the body is not a JSON object"),
+    (b'{"Image": "x"} {"HostConfig": {"Privileged": true}}', "data after its JSON value"),
+    (b'{"Image": "x", "Image": "y"}', "Image: given twice"),
+    (b'{"Image": "\xff"}', "not UTF-8"),
+    (b'{"Image": "\\ud800"}', "unpaired surrogate"),
+    (b'{"HostConfig": {"Memory": NaN}}', "NaN is not JSON"),
+])
+def test_a_body_the_engine_would_read_otherwise_than_it_reads_is_refused_with_where(raw, expected):
+    assert expected in verdict("member", "POST", f"{V}/containers/create", raw=raw)
+
+
+PLATFORM_CASES = [
+    ("member", "POST", f"{V}/services/console/update?version=3", service(), "may not change the services of the "
+     "platform's stack paddock-console"),
+    ("member", "DELETE", f"{V}/services/console", None, "the platform's stack paddock-console"),
+    ("member", "POST", f"{V}/services/create", service(container={"Secrets": [{"SecretID": "ckey", "SecretName":
+     "paddock-console_admin-key", "File": {"Name": "k"}}]}), "may not mount a secret of the platform's stack"),
+    ("member", "POST", f"{V}/services/create", service(container={"Secrets": [{"SecretID": "s1", "SecretName": "db"}]}),
+     None),
+    ("member", "POST", f"{V}/services/create", service(container={"Configs": [{"ConfigID": "ccfg"}]}),
+     "may not mount a config of the platform's stack"),
+    ("member", "POST", f"{V}/services/create", service(container={"Secrets": [{"SecretID": "gone"}]}),
+     "which the plugin cannot inspect"),
+    ("member", "POST", f"{V}/services/create", dict(service(), Labels=PLATFORM), "may not label a service as"),
+    ("member", "DELETE", f"{V}/secrets/ckey", None, "the platform's stack"),
+    ("member", "DELETE", f"{V}/secrets/s1", None, None),
+    ("member", "POST", f"{V}/configs/ccfg/update?version=1", {"Name": "x", "Labels": PLATFORM}, "the platform's stack"),
+    ("member", "POST", f"{V}/secrets/create", {"Name": "x", "Labels": PLATFORM, "Data": "eA=="}, "may not label"),
+    ("member", "DELETE", f"{V}/networks/cnet", None, "the platform's stack"),
+    ("member", "POST", f"{V}/containers/console1/exec", {"Cmd": ["sh"]}, "may not reach into container"),
+    ("read-only", "GET", f"{V}/services/console/logs?stdout=1", None, "the platform's stack"),
+    ("read-only", "GET", f"{V}/tasks/t2/logs?stdout=1", None, "the platform's stack"),
+    ("read-only", "GET", f"{V}/containers/console1/logs?stdout=1", None, "the platform's stack"),
+    ("read-only", "GET", f"{V}/services/web/logs?stdout=1", None, None),
+    ("read-only", "GET", f"{V}/services/console", None, None),  # its specification: metadata, as any service's
+    ("console", "GET", f"{V}/services/console/logs?stdout=1", None, None),  # the console's Events and Audit pages
+]
+
+
+@pytest.mark.parametrize(("role", "method", "uri", "body", "expected"), PLATFORM_CASES)
+def test_the_platforms_own_stack_is_the_admins_alone(role, method, uri, body, expected):
+    why = verdict(role, method, uri, body)
+    assert why == expected if expected is None else expected in why
+
 TARGET_CASES = [
     ("POST", f"{V}/containers/plain/attach?stream=1&stdin=1", None),
     ("GET", f"{V}/containers/plain/archive?path=/etc", None),
@@ -289,7 +372,7 @@ TARGET_CASES = [
 
 @pytest.mark.parametrize(("method", "uri", "expected"), TARGET_CASES)
 def test_a_member_may_not_reach_into_a_container_that_holds_the_host(method, uri, expected):
-    why = verdict("member", method, uri, containers=CONTAINERS)
+    why = verdict("member", method, uri)
     assert why == expected if expected is None else expected in why
 
 
@@ -303,23 +386,68 @@ def test_the_decoded_path_is_what_the_router_matches():
 def test_a_refusal_names_what_the_environment_allows():
     policy = Policy({"host_paths": ["/srv/data"]})
     req = request("member", "POST", f"{V}/containers/create", {"HostConfig": {"Binds": ["/:/h"]}})
-    assert authz.refusal(policy, req, frozenset({HOST_NETWORK})) == \
+    assert authz.refusal(policy, req, frozenset({HOST_NETWORK}), lookup)[2] == \
         "user carol (member) may not bind-mount host path / (this environment allows: /srv/data)"
 
 
 def test_an_unknown_user_a_stale_certificate_and_a_broken_body_are_refused():
     policy = Policy()
     req = request("member", "GET", f"{V}/info")
-    assert authz.refusal(policy, req) is None
+    assert authz.refusal(policy, req) == ("member", "member: GET /(version|info|events|system/df)", None)
     other = dict(req, RequestPeerCertificates=[base64.b64encode(PEM.replace("YSBj", "eHh4").encode()).decode()])
-    assert "presented a certificate this environment no longer issues" in authz.refusal(policy, other)
+    assert "presented a certificate this environment no longer issues" in authz.refusal(policy, other)[2]
     stranger = dict(req, User="mallory")
-    assert authz.refusal(policy, stranger) == "user mallory has no access to this environment"
-    assert authz.refusal(policy, dict(req, User="")) is None  # the unix socket: root on the host
+    assert authz.refusal(policy, stranger) == (None, "no such user", "user mallory has no access to this environment")
+    assert authz.refusal(policy, dict(req, User="")) == (None, "unix socket", None)  # root on the host
     broken = dict(req, RequestBody=base64.b64encode(b"{not json").decode(), RequestMethod="POST",
                   RequestUri=f"{V}/containers/create")
-    allowed, why = authz.decide(policy, broken)
-    assert not allowed and why
+    allowed, why, role, rule = authz.decide(policy, broken)
+    assert (allowed, role, rule) == (False, "member", "member: POST /containers/create") and "not JSON" in why
+
+
+def test_each_call_is_recorded_once_as_decided_and_once_as_answered_and_a_refusal_with_why(tmp_path):
+    from ansible_collections.paddock.platform.plugins.module_utils._trail import read
+
+    policy, path = Policy(), str(tmp_path / "api-audit.log")
+    recorder = authz.Recorder(policy, path)
+    allowed = dict(request("member", "POST", f"{V}/containers/abc/start"),
+                   RequestHeaders={"User-Agent": "docker/28", "X-Paddock-On-Behalf-Of": "mallory"})
+    recorder.requested(allowed, *authz.decide(policy, allowed, lookup=lookup))
+    recorder.answered(dict(allowed, ResponseStatusCode=204))
+    console = dict(request("console", "GET", f"{V}/services"), RequestHeaders={"X-Paddock-On-Behalf-Of": "dave"})
+    recorder.requested(console, *authz.decide(policy, console, lookup=lookup))
+    denied = request("read-only", "POST", f"{V}/%6Eodes/n1/update")
+    recorder.requested(denied, *authz.decide(policy, denied, lookup=lookup))
+    recorder.answered(dict(denied, ResponseStatusCode=200))  # never asked by dockerd: nothing pending matches
+    found = read(path, 8)
+    assert found["problems"] == []
+    rows = [{k: r.get(k) for k in ("stage", "user", "role", "method", "path", "decision", "status", "on_behalf_of")}
+            for r in found["records"]]
+    assert rows == [
+        {"stage": "request", "user": "carol", "role": "member", "method": "POST", "path": "/containers/abc/start",
+         "decision": "allow", "status": None, "on_behalf_of": None},  # a header from a person is not believed
+        {"stage": "response", "user": "carol", "role": "member", "method": "POST", "path": "/containers/abc/start",
+         "decision": None, "status": 204, "on_behalf_of": None},
+        {"stage": "request", "user": "paddock-console-read-only", "role": "read-only", "method": "GET",
+         "path": "/services", "decision": "allow", "status": None, "on_behalf_of": "dave"},
+        {"stage": "request", "user": "bob", "role": "read-only", "method": "POST", "path": "/nodes/n1/update",
+         "decision": "deny", "status": 403, "on_behalf_of": None}]
+    assert found["records"][0]["id"] == found["records"][1]["id"]
+    assert found["records"][0]["rule"] == "member: POST /containers/{ID}/(start|stop|restart|kill|pause|unpause|" \
+                                          "wait|rename|resize)".replace("{ID}", "[^/]+")
+    assert found["records"][3]["reason"] == "user bob (read-only) may not POST /nodes/n1/update"
+    assert "RequestBody" not in json.dumps(found["records"]) and FINGERPRINT[:16] == found["records"][0]["fingerprint"]
+
+
+def test_a_call_whose_record_cannot_be_written_is_refused(tmp_path):
+    (tmp_path / "paddock").write_text("a file where the trail's directory should be")
+    handler = authz.Handler.__new__(authz.Handler)
+    handler.recorder = authz.Recorder(Policy(), str(tmp_path / "paddock" / "api-audit.log"))
+    handler.policy = Policy()
+    authz.Handler.host_networks = frozenset({HOST_NETWORK})
+    answer = handler.authorize(request("admin", "GET", f"{V}/info"))
+    assert answer == {"Allow": False, "Msg": "refused: the engine's audit trail cannot be written (ask an admin)"}
+    assert handler.authorize(dict(request("admin", "GET", f"{V}/info"), User="")) == {"Allow": True}  # root's socket
 
 
 def test_the_inventorys_member_allowances_are_checked_before_any_host_is_touched():
@@ -361,3 +489,12 @@ def test_the_inventorys_users_are_checked_key_by_key_before_any_host_is_touched(
         "inventory: paddock_users[2].name: alice is already listed as paddock_users[0]",
         "inventory: paddock_users[2].ssh_authorized_keys: must be a list of public keys (ssh-ed25519 AAAA...)",
     ]
+
+
+def test_every_check_the_policy_names_is_one_function_of_the_call_and_each_is_used():
+    named = {check for table in (authz.ADMIN, authz.READ_ONLY, authz.MEMBER) for _, _, checks in table
+             for check in checks}
+    assert named == set(authz.CHECKS)
+    assert set(authz.ROUTES) == {"admin", "member", "read-only"}  # admin is a row of the table like the others
+    from ansible_collections.paddock.platform.plugins.module_utils._engine_types import ROOTS
+    assert {check for check in named if check in ROOTS} == set(ROOTS)

@@ -127,7 +127,16 @@ def test_the_console_stack_mounts_each_secret_for_its_user_only_and_a_changed_se
     assert service["networks"] == ["hostnet"] and first["compose"]["networks"]["hostnet"] == {
         "external": True, "name": "host"}
     assert service["read_only"] is True and service["cap_drop"] == ["ALL"]
-    assert service["environment"] == {"PADDOCK_CONSOLE_PORT": "8443"}
+    assert service["environment"] == {"PADDOCK_CONSOLE_PORT": "8443", "PADDOCK_AUDIT_SERVICE": "paddock-console_audit",
+                                      "PADDOCK_CONSOLE_TRAIL": "/var/log/paddock-console/console-audit.log"}
+    # Its trail on its host, the only host path it has; every host's trails read by the audit
+    # service, read-only, root without any capability but reading files.
+    assert [v["source"] for v in service["volumes"] if v["type"] == "bind"] == ["/var/log/paddock/console"]
+    audit = first["compose"]["services"]["audit"]
+    assert audit["volumes"] == [{"type": "bind", "source": "/var/log/paddock", "target": "/trails", "read_only": True}]
+    assert (audit["cap_drop"], audit["cap_add"], audit["read_only"]) == (["ALL"], ["DAC_READ_SEARCH"], True)
+    assert audit["deploy"]["mode"] == "global" and "placement" not in audit["deploy"]
+    assert audit["deploy"]["labels"]["io.paddock.stack.hash"] == first["hash"]  # or every run deploys again
     assert [(m["target"], m["uid"], m["mode"]) for m in service["secrets"]] == [
         ("paddock-console-users", "10001", 0o400), ("paddock-console-tls-key", "10001", 0o400)]
     assert set(first["secret_files"].values()) == {'{"alice": {}}', "KEY"}
@@ -310,3 +319,62 @@ def test_a_scale_or_an_image_set_outside_the_files_shows_as_drift():
     assert scaled == ["scale 8 here, 4 in its files", "image reg:5000/apacz:2 here, reg:5000/apacz:1 in its files"]
     assert model.drift({"replicas": 3, "image": "x"}, {}) == []  # not deployed from Paddock's files
     assert model.drift({"replicas": None, "image": "reg:5000/apacz:1"}, files) == []
+
+
+def test_a_logout_records_a_digest_of_its_session_never_the_session():
+    session = {"sid": "s3cr3t-session-id", "user": "bob"}
+    key = model.session_key(session)
+    assert len(key) == 32 and "s3cr3t" not in key and key == model.session_key(dict(session))
+    assert model.session_key({"user": "bob"}) is None
+    line = json.dumps({"paddock_console_action": {"id": "a", "time": T0, "who": "bob", "type": "console",
+                                                  "action": "logout", "target": "", "result": "ok", "session": key}})
+    assert model.actions_logged(f"2026-11-30T08:00:00Z {line}")[0]["session"] == key
+
+
+def test_the_audit_page_shows_each_record_once_newest_first_filtered_by_user_time_and_path():
+    def logged(host, trail, seq, time, **record):
+        return json.dumps({"paddock_audit": {"host": host, "trail": trail,
+                                             "record": dict(record, seq=seq, time=time)}})
+    text = "\n".join([
+        logged("st01", "api", 1, "2026-11-30T08:00:01Z", user="bob", method="GET", path="/services", stage="request",
+               decision="allow"),
+        logged("st01", "api", 1, "2026-11-30T08:00:01Z", user="bob", method="GET", path="/services", stage="request",
+               decision="allow"),  # the audit service printed it again after a restart
+        logged("st02", "api", 1, "2026-11-30T08:00:02Z", user="paddock-console-member", on_behalf_of="alice",
+               method="POST", path="/services/x/update", stage="request", decision="allow"),
+        logged("st01", "console", 4, "2026-11-30T08:00:03Z", user="bob", action="scale", target="/services/x/scale",
+               stage="result", result="refused: read-only may not scale"),
+        'x {"paddock_audit": {"host": "forged"}}',
+    ])
+    entries = model.audit_logged(text)
+    assert len(entries) == 4
+    assert [(r["host"], r["user"], r["for"], r["what"], r["where"]) for r in model.audit_rows(entries)] == [
+        ("st01", "bob", "", "scale", "/services/x/scale"),
+        ("st02", "paddock-console-member", "alice", "POST", "/services/x/update"),
+        ("st01", "bob", "", "GET", "/services")]
+    assert [r["host"] for r in model.audit_rows(entries, user="alice")] == ["st02"]
+    assert [r["time"] for r in model.audit_rows(entries, since="2026-11-30T08:00:02", path="/services/x")] == [
+        "2026-11-30T08:00:03Z", "2026-11-30T08:00:02Z"]
+    assert model.audit_rows(entries, until="2026-11-30T08:00:01Z")[0]["decision"] == "allow"
+    assert model.unix_time("2025-11-30T08:00") == T0 and model.unix_time("2025-11-30") == T0 - 8 * 3600
+    assert model.unix_time("last week") is None and model.unix_time("") is None
+
+
+def test_the_audit_service_prints_the_backlog_then_each_new_record_across_a_rotation(tmp_path, capsys):
+    from paddock_console import audit_tail
+    trail = tmp_path / "api-audit.log"
+    trail.write_text("".join(json.dumps({"seq": n, "time": f"t{n}"}) + "\n" for n in range(1, 6)))
+    follower = audit_tail.Follower(str(trail), backlog=2)
+    assert [json.loads(line)["seq"] for line in follower.lines()] == [4, 5]
+    with open(trail, "a") as handle:
+        handle.write(json.dumps({"seq": 6}) + "\n" + '{"seq": 7')  # 7 is being written
+    assert [json.loads(line)["seq"] for line in follower.lines()] == [6]
+    with open(trail, "a") as handle:
+        handle.write("}\n")
+    os.rename(trail, f"{trail}.1")  # rotated: 7 ends in the old file, 8 starts the new one
+    trail.write_text(json.dumps({"seq": 8}) + "\n")
+    assert [json.loads(line)["seq"] for line in follower.lines()] == [7, 8]
+    assert follower.lines() == []
+    audit_tail.emit("st01", "api", b'{"seq": 8, "host": "st02"}')
+    assert json.loads(capsys.readouterr().out) == {"paddock_audit": {"host": "st02", "trail": "api",
+                                                                     "record": {"seq": 8, "host": "st02"}}}

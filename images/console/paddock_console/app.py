@@ -39,6 +39,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from ansible_collections.paddock.platform.plugins.module_utils._trail import Trail
 from paddock_console import catalog as catalogs
 from paddock_console import model
 
@@ -47,6 +48,10 @@ LOG = logging.getLogger("paddock.console")
 HASHES = CryptContext(schemes=["sha512_crypt", "sha256_crypt", "bcrypt"])
 # Verified when the user is unknown, so that a wrong name costs as long as a wrong password.
 DUMMY = HASHES.hash(secrets.token_hex(8), scheme="sha512_crypt")
+# The console user a request is handled for, on the thread that handles it: every engine call
+# made there carries it (model.ON_BEHALF), so the engines' trail names the person, not only
+# the console's identity.
+ACTING = threading.local()
 
 
 class Config:
@@ -67,6 +72,10 @@ class Config:
         # What the playbook's stack role renders with (roles/stack/tasks/context.yml): the images'
         # registry copies, the load balancers' image and placement, IPVS.
         self.render = json.loads(environ.get("PADDOCK_RENDER") or "{}")
+        # The console's own audit trail on its host (roles/console mounts /var/log/paddock/console
+        # there), and the service whose logs carry every host's trails (paddock_console/audit_tail.py).
+        self.trail = environ.get("PADDOCK_CONSOLE_TRAIL", "")
+        self.audit_service = environ.get("PADDOCK_AUDIT_SERVICE", "paddock-console_audit")
 
     def roles(self):
         """The roles the console holds an identity for, the least privileged first."""
@@ -93,6 +102,7 @@ class Engines:
         last = None
         for engine in self.config.engines:
             client = docker.DockerClient(base_url=f"tcp://{engine}", tls=tls, timeout=10, version="1.41")
+            _acting(client.api)
             try:
                 client.ping()
                 return client
@@ -115,38 +125,110 @@ class Engines:
         return client.api
 
 
+def _acting(session):
+    """Make every request of a Docker client's session carry the console user of the thread
+    that makes it (ACTING), as a header the engines' plugin records."""
+    send = session.request
+
+    def request(method, url, *args, **kwargs):
+        user = getattr(ACTING, "user", None)
+        if user:
+            kwargs["headers"] = {**(kwargs.get("headers") or {}), model.ON_BEHALF: user}
+        return send(method, url, *args, **kwargs)
+    session.request = request
+
+
+def _utc(seconds):
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{int(seconds % 1 * 1e6):06d}Z"
+
+
 class Actions:
-    """What users did through the console, for the Events page. Each action is printed as a JSON
+    """What users did through the console, for the Events page and the audit trail.
+
+    Each action is written to the console's audit trail on its host (a hash-chained file, as
+    the engines' plugin writes its own; _trail) before the console answers, and printed as a JSON
     line, so the engine keeps it in the console service's logs; the Events page reads those back
     (``sync``), which brings the actions made through every manager's console, and those made
-    before this one restarted. Never a password."""
+    before this one restarted. A logout is recorded with a digest of its session's id: every
+    replica refuses that session from then on (``ended``), the one that logged out at once, the
+    others once they have read it back (every 2 s). Never a password."""
 
     SERVICE = "paddock-console_console"
 
-    def __init__(self):
+    def __init__(self, trail=None, session_seconds=28800, clock=time.time):
         self.recent, self.lock = collections.deque(maxlen=2000), threading.Lock()
         self.seen, self.synced = set(), 0
+        self.trail, self.session_seconds, self.clock = trail, session_seconds, clock
+        self.ended = {}  # session digest -> when its logout was recorded
+        self.host = os.uname().nodename
 
-    def record(self, user, action, target, result):
-        entry = {"id": secrets.token_hex(8), "time": int(time.time()), "who": user, "type": "console",
+    def _write(self, record):
+        """Append to the trail; raises OSError when it cannot (the caller then refuses). What a
+        visitor typed (a login name) is cut to 256 characters."""
+        if self.trail is not None:
+            kept = {key: value[:256] if isinstance(value, str) else value for key, value in record.items()}
+            self.trail.append(dict(kept, time=_utc(self.clock()), host=self.host))
+
+    def begin(self, user, role, action, target, source):
+        """The trail's record of an action about to be tried; OSError when it cannot be written."""
+        self._write({"stage": "request", "user": user, "role": role, "action": action, "target": target,
+                     "source": source})
+
+    def record(self, user, action, target, result, role=None, source=None, session=None):
+        entry = {"id": secrets.token_hex(8), "time": int(self.clock()), "who": user, "type": "console",
                  "action": action, "target": target, "result": result}
+        if session:
+            entry["session"] = session
+        try:
+            self._write({"stage": "result", "user": user, "role": role, "action": action, "target": target,
+                         "result": result, "source": source, **({"session": session} if session else {})})
+        except OSError as exc:
+            LOG.error("the console's audit trail could not record %s by %s: %s", action, user, exc)
         self._keep([entry])
         print(json.dumps({"paddock_console_action": entry}), flush=True)
 
     def _keep(self, entries):
         with self.lock:
             for entry in entries:
+                if entry.get("session"):
+                    self.ended[entry["session"]] = entry["time"]
                 if entry.get("id") not in self.seen:
                     self.seen.add(entry.get("id"))
                     self.recent.append(entry)
             if len(self.seen) > 4 * self.recent.maxlen:
                 self.seen = {e.get("id") for e in self.recent}
+            old = self.clock() - self.session_seconds
+            for key in [k for k, at in self.ended.items() if at < old]:
+                del self.ended[key]
+
+    def follow(self, engines, role):
+        """Read the other replicas' actions (and logouts) as they log them, as ``role``: one
+        stream of the console service's logs, opened again 2 s after it ends (one call in the
+        engines' trail per stream, not one per read)."""
+        def run():
+            while True:
+                try:
+                    self._stream(engines.api(role))
+                except Exception as exc:  # noqa: BLE001 - a manager down must not end the thread
+                    LOG.info("console actions not read back: %s", exc)
+                time.sleep(2)
+        threading.Thread(target=run, name="actions", daemon=True).start()
+
+    def _stream(self, api):
+        since = max(self.synced - 5, int(self.clock()) - self.session_seconds)
+        rest = b""
+        for chunk in api.service_logs(self.SERVICE, stdout=True, stderr=False, since=since, follow=True,
+                                      tail="all", is_tty=False):
+            *lines, rest = (rest + chunk).split(b"\n")
+            if lines:
+                self._keep(model.actions_logged(b"\n".join(lines).decode("utf-8", "replace")))
+                self.synced = int(self.clock())
 
     def sync(self, api):
-        """Read the actions the console service logged since the last read (the last hour at
-        first): a console that restarted, or another manager's, shows them too."""
-        now = int(time.time())
-        since = max(self.synced - 5, now - 3600)
+        """Read the actions the console service logged since the last read (a session's lifetime
+        at first, for its logouts): a console that restarted, or another manager's, shows them too."""
+        now = int(self.clock())
+        since = max(self.synced - 5, now - self.session_seconds)
         try:
             out = api.service_logs(self.SERVICE, stdout=True, stderr=False, since=since, tail="all", is_tty=False)
         except docker.errors.APIError as exc:  # not deployed as a service (a test run), or refused
@@ -365,7 +447,8 @@ def create_app(config=None, clock=time.time):
     config = config or Config()
     users = model.load_users(config.read("users"))
     directory = Directory(json.loads(config.read("ldap"))) if os.path.exists(config.secret("ldap")) else None
-    engines, actions = Engines(config), Actions()
+    trail = Trail(config.trail) if config.trail else None
+    engines, actions = Engines(config), Actions(trail, config.session_seconds, clock)
     catalog, cli = catalogs.Catalog(config.render), catalogs.Cli(config)
     graphs = Graphs(config, engines)
     templates = Jinja2Templates(directory=os.path.join(HERE, "templates"))
@@ -395,7 +478,8 @@ def create_app(config=None, clock=time.time):
         """The logged-in user, or None: a session older than its lifetime, or of a user no longer
         listed (or whose role changed), is over."""
         session, now = request.session, clock()
-        expired = model.session_over(session, now, config.session_seconds)
+        expired = (model.session_over(session, now, config.session_seconds)
+                   or model.session_key(session) in actions.ended)
         if session.get("source") == "ldap" and directory is not None and not expired:
             # The directory is asked again every few minutes: a user taken out of a group, or
             # moved to another, loses the old role then. If it does not answer, the session goes
@@ -417,6 +501,16 @@ def create_app(config=None, clock=time.time):
             return None
         return session["user"]
 
+    def origin(request):
+        """Who asked, with which role, from where: what the trail records beside an action."""
+        return {"role": request.session.get("role"), "source": request.client.host if request.client else None}
+
+    def refuse(request, action, why):
+        """A refusal, recorded in the trail with who asked, from where and for what."""
+        actions.record(request.session.get("user", "-"), action, request.url.path, f"refused: {why}",
+                       **origin(request))
+        return PlainTextResponse(why, status_code=403)
+
     def guarded(action):
         def wrap(handler):
             def endpoint(request):
@@ -424,13 +518,21 @@ def create_app(config=None, clock=time.time):
                     if request.headers.get("x-paddock-fragment") == "1":
                         return PlainTextResponse("session over", status_code=401)
                     return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-                if not model.can(request.session["role"], action):
-                    return PlainTextResponse(f"{request.session['role']} may not {action}", status_code=403)
+                user, role = request.session["user"], request.session["role"]
+                if not model.can(role, action):
+                    return refuse(request, action, f"{role} may not {action}")
                 if request.method == "POST" and not model.same_token(request.session.get("csrf"),
                                                                      request.state.form.get("csrf")):
-                    return PlainTextResponse("the form's token does not match this session", status_code=403)
+                    return refuse(request, action, "the form's token does not match this session")
+                if request.method == "POST":
+                    try:
+                        actions.begin(user, role, action, request.url.path, origin(request)["source"])
+                    except OSError as exc:
+                        LOG.error("refused %s by %s: the audit trail cannot be written: %s", action, user, exc)
+                        return unavailable(request, "the console's audit trail cannot be written; nothing was done")
+                ACTING.user = user
                 try:
-                    return handler(request, engines.api(request.session["role"]))
+                    return handler(request, engines.api(role))
                 except docker.errors.APIError as exc:
                     if request.method != "POST":
                         return unavailable(request, f"the engine answered {exc.status_code}: {exc.explanation or exc}")
@@ -439,6 +541,8 @@ def create_app(config=None, clock=time.time):
                 except (RuntimeError, docker.errors.DockerException, OSError) as exc:
                     LOG.warning("engine unavailable: %s", exc)
                     return unavailable(request, str(exc))
+                finally:
+                    ACTING.user = None
             return endpoint
         return wrap
 
@@ -467,6 +571,11 @@ def create_app(config=None, clock=time.time):
         if not model.same_token(request.session.get("csrf"), form.get("csrf")):
             return PlainTextResponse("the form's token does not match this session", status_code=403)
         client = request.client.host if request.client else "?"
+        try:
+            actions.begin(name or "-", None, "login", client, client)
+        except OSError as exc:
+            LOG.error("login refused for %r: the audit trail cannot be written: %s", name, exc)
+            return unavailable(request, "the console's audit trail cannot be written; no one can log in until it can")
         locked = failures.locked(name, clock())
         user = users.get(name)
         try:
@@ -479,25 +588,29 @@ def create_app(config=None, clock=time.time):
                 role, source = directory.authenticate(name, password), "ldap"
             except DirectoryDown as exc:
                 LOG.warning("directory unavailable for a login: %s", exc)
-                actions.record(name or "-", "login", client, "refused: the directory does not answer")
+                actions.record(name or "-", "login", client, "refused: the directory does not answer", source=client)
                 return page(request, "login.html", next=target,
                             error="The directory does not answer; try again, or log in as a local user.")
         if role is None or locked:
             failures.add(name, clock())
             LOG.warning("login refused for %r from %s", name, client)
-            actions.record(name or "-", "login", client, "refused")
+            actions.record(name or "-", "login", client, "refused", source=client)
             request.state.delay = 1
             return page(request, "login.html", next=target, error="Wrong user name or password.")
         request.session.clear()
         started = int(clock())
         request.session.update(user=name, role=role, source=source, at=started, checked=started,
-                               csrf=secrets.token_urlsafe(32))
-        actions.record(name, "login", client, "ok" if source == "local" else f"ok ({role}, from the directory)")
+                               csrf=secrets.token_urlsafe(32), sid=secrets.token_urlsafe(16))
+        actions.record(name, "login", client, "ok" if source == "local" else f"ok ({role}, from the directory)",
+                       role=role, source=client)
         return RedirectResponse(target, status_code=303)
 
     def logout(request):
+        """The session ends here and everywhere: its digest is recorded, and every replica refuses
+        a copy of its cookie from then on."""
         if model.same_token(request.session.get("csrf"), request.state.form.get("csrf")):
-            actions.record(request.session.get("user", "-"), "logout", "", "ok")
+            actions.record(request.session.get("user", "-"), "logout", "", "ok", **origin(request),
+                           session=model.session_key(request.session))
             request.session.clear()
         return RedirectResponse("/login", status_code=303)
 
@@ -588,6 +701,24 @@ def create_app(config=None, clock=time.time):
             row["when"] = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(row["time"]))
         return page(request, "events.html", events=rows)
 
+    @guarded("audit")
+    def audit(request, api):
+        """Every host's trails (the engines' and the console's), as the audit service's logs carry
+        them: the newest 500 records that match the filters, among each node's last 5,000 within
+        the last day unless asked (a bound on what one page reads at any number of nodes; the
+        playbook reads the trails whole)."""
+        asked = {key: str(request.query_params.get(key, "")).strip()[:64] for key in ("user", "since", "until", "path")}
+        since = model.unix_time(asked["since"]) or int(clock()) - 86400
+        problem = None
+        try:
+            lines = api.service_logs(config.audit_service, stdout=True, stderr=False, since=since, tail=5000,
+                                     is_tty=False)
+            text = (b"".join(lines) if not isinstance(lines, bytes) else lines).decode("utf-8", "replace")
+        except docker.errors.NotFound:
+            text, problem = "", f"the audit service {config.audit_service} does not run"
+        rows = model.audit_rows(model.audit_logged(text), **asked)
+        return page(request, "audit.html", rows=rows[:500], matched=len(rows), asked=asked, problem=problem)
+
     # -- actions ----------------------------------------------------------------------------
     def _update(request, api, what, change):
         found = api.inspect_service(request.path_params["id"])
@@ -604,9 +735,9 @@ def create_app(config=None, clock=time.time):
                                update_config=spec.get("UpdateConfig"), rollback_config=spec.get("RollbackConfig"),
                                endpoint_spec=spec.get("EndpointSpec"), fetch_current_spec=False)
         except docker.errors.APIError as exc:
-            actions.record(request.session["user"], what, name, f"refused: {exc.explanation or exc}")
+            actions.record(request.session["user"], what, name, f"refused: {exc.explanation or exc}", **origin(request))
             raise
-        actions.record(request.session["user"], what, name, detail)
+        actions.record(request.session["user"], what, name, detail, **origin(request))
         request.session["notice"] = f"{name}: {detail}"
         return RedirectResponse(back(request, "/stacks"), status_code=303)
 
@@ -706,17 +837,17 @@ def create_app(config=None, clock=time.time):
                       "on_demand image of paddock_images when it launches the app, and site.yml builds them all "
                       "with paddock_console_catalog_images: true" for image in missing]
         if not errors:
-            refused = cli.deploy(request.session["role"], rendered)
+            refused = cli.deploy(request.session["role"], rendered, user)
             if refused:
                 errors = [f"stack {stack}: refused: {refused}"]
         what = f"{found.name} {folder}"
         if errors:
-            actions.record(user, "launch", f"{stack} ({what})", f"refused: {len(errors)} problem(s)")
+            actions.record(user, "launch", f"{stack} ({what})", f"refused: {len(errors)} problem(s)", **origin(request))
             return entry_page(request, api, found, folder, stack, given=given, errors=errors, status=400,
                               services=services)
         catalogs.remove_unused(api, rendered["stack"])
         detail = rendered["upgrade"] or f"launched {what} ({rendered['document']['catalog']['version']})"
-        actions.record(user, "launch", stack, detail)
+        actions.record(user, "launch", stack, detail, **origin(request))
         request.session["notice"] = (f"{detail}. To keep it in Git, add it to paddock_stacks: "
                                      f"{catalogs.gitops_entry(stack, found.name, folder)}")
         return RedirectResponse(f"/stacks#stack-{stack}", status_code=303)
@@ -734,8 +865,8 @@ def create_app(config=None, clock=time.time):
         if not catalogs.STACK_NAME.match(name) or catalogs.running_labels(api.services(), name) is None:
             request.session["notice"] = f"no stack named {name} runs"
             return RedirectResponse("/stacks", status_code=303)
-        refused = cli.remove(request.session["role"], name)
-        actions.record(user, "remove", name, f"refused: {refused}" if refused else "removed")
+        refused = cli.remove(request.session["role"], name, user)
+        actions.record(user, "remove", name, f"refused: {refused}" if refused else "removed", **origin(request))
         request.session["notice"] = f"{name}: refused: {refused}" if refused else f"{name}: removed"
         return RedirectResponse("/stacks", status_code=303)
 
@@ -756,6 +887,7 @@ def create_app(config=None, clock=time.time):
         route("/services/{id}/upgrade", upgrade, ("POST",)),
         route("/services/{id}/rollback", rollback, ("POST",)),
         route("/events", events),
+        route("/audit", audit),
         route("/catalog", catalog_list),
         route("/catalog/{entry}", catalog_entry),
         route("/catalog/{entry}", catalog_launch, ("POST",)),
@@ -764,7 +896,11 @@ def create_app(config=None, clock=time.time):
         Route("/healthz", health),
         Mount("/static", StaticFiles(directory=os.path.join(HERE, "static")), name="static"),
     ]
-    app = Starlette(routes=routes, on_startup=[graphs.start], middleware=[
+    def follow_actions():
+        if config.roles():
+            actions.follow(engines, config.roles()[0])
+
+    app = Starlette(routes=routes, on_startup=[graphs.start, follow_actions], middleware=[
         Middleware(SessionMiddleware, secret_key=config.read("session").strip(), session_cookie="paddock_console",
                    max_age=config.session_seconds, same_site="strict", https_only=True),
     ])

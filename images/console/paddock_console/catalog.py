@@ -31,6 +31,7 @@ import yaml
 
 from ansible_collections.paddock.platform.plugins.module_utils import _catalog, _catalog_upgrade, _stack_entries
 from ansible_collections.paddock.platform.plugins.module_utils._stack import STACK_NAME  # noqa: F401 - app.py
+from paddock_console import model
 from paddock_console.model import STACK_LABEL
 
 # The collection's root in this image: messages name files relative to it, as the playbook,
@@ -189,7 +190,12 @@ class Cli:
     def __init__(self, config):
         self.config = config
 
-    def _run(self, role, args, cwd):
+    def _run(self, role, args, cwd, user):
+        """Run the CLI as ``role``; every call it makes says which console ``user`` it is for
+        (recorded in the engines' audit trail)."""
+        os.makedirs(os.path.join(cwd, ".docker"), mode=0o700, exist_ok=True)
+        with open(os.path.join(cwd, ".docker", "config.json"), "w", encoding="utf-8") as handle:
+            json.dump({"HttpHeaders": {model.ON_BEHALF: user}}, handle)
         last = "no manager is configured"
         for engine in self.config.engines:
             command = ["docker", "--host", f"tcp://{engine}", "--tlsverify",
@@ -205,7 +211,7 @@ class Cli:
                 return last
         return last
 
-    def deploy(self, role, rendered):
+    def deploy(self, role, rendered, user):
         """None, or what the engine (or the CLI) said when it refused. The passwords' files live
         only for the deploy, in a directory of this container's memory (its /tmp)."""
         stack = rendered["stack"]
@@ -222,14 +228,14 @@ class Cli:
                         handle.write(text)
             with open(os.path.join(work, "compose.yml"), "w", encoding="utf-8") as handle:
                 json.dump(stack.compose, handle)  # JSON is YAML: nothing is re-read as a number or a date
-            return self._run(role, ["stack", "deploy", "--prune", "-c", "compose.yml", "--", stack.name], work)
+            return self._run(role, ["stack", "deploy", "--prune", "-c", "compose.yml", "--", stack.name], work, user)
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
-    def remove(self, role, name):
+    def remove(self, role, name, user):
         work = tempfile.mkdtemp(prefix="paddock-remove-")
         try:
-            return self._run(role, ["stack", "rm", "--", name], work)
+            return self._run(role, ["stack", "rm", "--", name], work, user)
         finally:
             shutil.rmtree(work, ignore_errors=True)
 

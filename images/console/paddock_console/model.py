@@ -6,6 +6,8 @@ come out. Kept apart from the web application so that it can be tested without a
 
 from __future__ import annotations
 
+import datetime
+import hashlib
 import hmac
 import json
 import re
@@ -14,11 +16,14 @@ ROLES = ("admin", "member", "read-only")
 # What each role may ask of the console. The engines' authorization plugin decides again for
 # every request the console makes with the role's identity; this only hides what would be refused.
 CAN = {
-    "admin": {"view", "scale", "update", "logs", "launch", "remove"},
+    "admin": {"view", "scale", "update", "logs", "launch", "remove", "audit"},
     "member": {"view", "scale", "update", "logs", "launch", "remove"},
     "read-only": {"view", "logs"},
 }
 STACK_LABEL = "com.docker.stack.namespace"
+# The header the console's engine calls carry with the user they are made for: the engines'
+# authorization plugin records it beside the console's identity (roles/docker/files/paddock_authz.py).
+ON_BEHALF = "X-Paddock-On-Behalf-Of"
 # A crypt(3) hash as passlib verifies it: sha512-crypt, sha256-crypt or bcrypt.
 HASH = re.compile(r"^(\$6\$|\$5\$|\$2[aby]\$)")
 
@@ -38,6 +43,11 @@ def load_users(text):
 def same_token(expected, given):
     """A form's CSRF token against the session's, in constant time; neither may be empty."""
     return bool(expected) and bool(given) and hmac.compare_digest(str(expected), str(given))
+
+
+def session_key(session):
+    """What a logout records of a session: a digest of its random id, never the id itself."""
+    return hashlib.sha256(str(session.get("sid", "")).encode()).hexdigest()[:32] if session.get("sid") else None
 
 
 def session_over(session, now, lifetime):
@@ -400,6 +410,62 @@ def actions_logged(text):
         except (ValueError, KeyError, TypeError):
             continue
         if isinstance(entry, dict) and isinstance(entry.get("time"), int) and entry.get("type") == "console" \
-                and all(isinstance(entry.get(k), str) for k in ("id", "who", "action", "target", "result")):
+                and all(isinstance(entry.get(k), str) for k in ("id", "who", "action", "target", "result")) \
+                and isinstance(entry.get("session") or "", str):
             found.append(entry)
     return found
+
+
+def audit_logged(text):
+    """The audit trail's records from the audit service's logs (paddock_console/audit_tail.py):
+    ``{"paddock_audit": {host, trail, record}}`` lines, each record a mapping with a time."""
+    found = []
+    for line in text.splitlines():
+        start = line.find('{"paddock_audit"')
+        if start < 0:
+            continue
+        try:
+            entry = json.loads(line[start:])["paddock_audit"]
+        except (ValueError, KeyError, TypeError):
+            continue
+        if isinstance(entry, dict) and isinstance(entry.get("record"), dict) \
+                and isinstance(entry["record"].get("time"), str):
+            found.append(entry)
+    return found
+
+
+def unix_time(text):
+    """An ISO date or time typed in a form (2026-12-07, 2026-12-07T10:30, UTC) as Unix seconds, or
+    None when it is not one."""
+    try:
+        moment = datetime.datetime.fromisoformat(str(text).removesuffix("Z"))
+    except ValueError:
+        return None
+    return int(moment.replace(tzinfo=datetime.UTC).timestamp())
+
+
+def audit_rows(entries, user="", since="", until="", path=""):
+    """The Audit page's rows, newest first: each record once (by host, trail and seq), those of
+    ``user`` (as themselves or as the one the console acted for), between ``since`` and ``until``
+    (ISO times, compared as text) and whose path or target holds ``path``."""
+    rows, seen = [], set()
+    for entry in entries:
+        record = entry["record"]
+        key = (entry.get("host"), entry.get("trail"), record.get("seq"))
+        if key in seen:
+            continue
+        seen.add(key)
+        if user and user not in (record.get("user"), record.get("on_behalf_of")):
+            continue
+        if since and record["time"] < since or until and record["time"] > until:
+            continue
+        where = str(record.get("path") or record.get("target") or "")
+        if path and path not in where:
+            continue
+        rows.append({"time": record["time"], "host": entry.get("host", ""), "trail": entry.get("trail", ""),
+                     "user": record.get("user") or "", "for": record.get("on_behalf_of") or "",
+                     "what": " ".join(str(record.get(k)) for k in ("method", "action") if record.get(k)),
+                     "where": where, "stage": record.get("stage", ""),
+                     "decision": record.get("decision") or record.get("result") or "",
+                     "status": record.get("status") or "", "reason": record.get("reason") or record.get("rule") or ""})
+    return sorted(rows, key=lambda row: row["time"], reverse=True)

@@ -133,12 +133,13 @@ def test_roles_are_enforced_by_the_authorization_plugin():
     assert "user carol (member) may not POST /nodes/" in demote.stderr, demote.stderr
 
 
-def raw_request(user, method, target, body=None):
-    """A request exactly as written (no client normalises it) with a user's bundle: (status, text)."""
+def raw_request(user, method, target, body=None, raw=None, address=MANAGER):
+    """A request exactly as written (no client normalises it) with a user's bundle: (status, text).
+    ``raw``: the body's bytes as sent, where ``body`` is JSON made here."""
     bundle = f"{PKI}/users/{user}"
     context = api_context(f"{bundle}/cert.pem", f"{bundle}/key.pem")
-    connection = http.client.HTTPSConnection(MANAGER, 2376, timeout=20, context=context)
-    payload = json.dumps(body).encode() if body is not None else None
+    connection = http.client.HTTPSConnection(address, 2376, timeout=20, context=context)
+    payload = raw if raw is not None else json.dumps(body).encode() if body is not None else None
     connection.request(method, target, body=payload, headers={"Content-Type": "application/json"})
     answer = connection.getresponse()
     return answer.status, answer.read().decode(errors="replace")
@@ -165,8 +166,10 @@ def test_read_only_reads_no_join_token_no_files_and_no_container_stream():
 @pytest.mark.parametrize(("args", "refusal"), [
     (["run", "--rm", "-v", "/:/host", TEST_IMAGE, "true"], "may not bind-mount host path /"),
     (["run", "--rm", "--privileged", TEST_IMAGE, "true"], "may not run a privileged container"),
-    (["run", "--rm", "--pid", "host", TEST_IMAGE, "true"], "may not use the host's namespace (PidMode host)"),
-    (["run", "--rm", "--network", "host", TEST_IMAGE, "true"], "may not use the host's namespace (NetworkMode host)"),
+    (["run", "--rm", "--pid", "host", TEST_IMAGE, "true"],
+     "may not use the host's namespace (HostConfig.PidMode host)"),
+    (["run", "--rm", "--network", "host", TEST_IMAGE, "true"],
+     "may not use the host's namespace (HostConfig.NetworkMode host)"),
     (["run", "--rm", "--cap-add", "SYS_ADMIN", TEST_IMAGE, "true"], "may not add capabilities SYS_ADMIN"),
     (["run", "--rm", "--device", "/dev/kmsg", TEST_IMAGE, "true"], "may not give a container the host's devices"),
     (["service", "create", "--detach", "--name", "escape", "--mode", "global", "--mount",
@@ -195,6 +198,67 @@ def test_a_member_cannot_reach_the_swarm_by_writing_the_path_another_way(target)
     # Refused by the plugin, or (a path with dot segments) redirected by the engine's router unrouted.
     assert status == 403 and "user carol (member) may not POST" in text or status == 301, (status, text)
     assert "pwned" not in on_host(INVENTORY, "mol01", "docker node inspect mol02 --format '{{json .Spec.Labels}}'")
+
+
+# The findings of issue 31 (a member's body spelled as Go reads it, not as the policy read it)
+# and their variants: each refused, naming the field, and nothing made.
+SPELLED = [
+    ('{"Image": "IMAGE", "HostConfig": {"privileged": true}}',
+     "may not run a privileged container (HostConfig.Privileged)"),
+    ('{"Image": "IMAGE", "HostConfig": {"binds": ["/:/host"]}}', "may not bind-mount host path /"),
+    ('{"Image": "IMAGE", "HOSTCONFIG": {"Privileged": true, "Binds": ["/:/host"]}}',
+     "may not run a privileged container"),
+    ('{"Image": "IMAGE", "HostConfig": {"Bind\u017f": ["/:/host"]}}', "may not bind-mount host path /"),
+    ('{"Image": "IMAGE", "hostconfig": {"capadd": "SYS_ADMIN"}}', "may not add capabilities SYS_ADMIN"),
+    ('{"Image": "IMAGE", "Privileged": true, "Binds": ["/:/host"]}',
+     "Privileged: a HostConfig field at the top of the body"),
+    ('{"Image": "IMAGE", "HostConfig": {"Privileged": false, "privileged": true}}',
+     "HostConfig.privileged: the engine reads it as Privileged, which is also given as 'Privileged'"),
+    ('{"Image": "IMAGE", "HostConfig": {"Privileged": true}} {"ignored": 1}', "data after its JSON value"),
+]
+
+
+@pytest.mark.parametrize(("body", "refusal"), SPELLED, ids=[
+    "privileged lower case", "binds lower case", "HOSTCONFIG upper case", "long s", "capadd as a string",
+    "at the top", "given twice", "data after"])
+def test_a_members_body_is_judged_as_the_engine_reads_it_and_refused_naming_the_field(body, refusal):
+    build_test_image(INVENTORY, "mol01")
+    name = f"spelled-{abs(hash(body)) % 10 ** 8}"
+    raw = body.replace("IMAGE", TEST_IMAGE).encode()
+    status, text = raw_request("carol", "POST", f"/v1.41/containers/create?name={name}", raw=raw)
+    assert status == 403 and "user carol (member) may not" in text and refusal in text, (status, text)
+    assert on_host(INVENTORY, "mol01", f"docker ps -aq --filter name=^{name}$") == ""
+
+
+@pytest.mark.parametrize("mount", ['{"type": "bind", "source": "/", "target": "/host"}',
+                                   '{"source": "/", "target": "/host"}',
+                                   '{"Type": "BIND", "Source": "/", "Target": "/h"}'],
+                         ids=["lower case", "no type (the swarm's zero value is a bind)", "BIND"])
+def test_a_members_service_mounting_the_hosts_root_is_refused_however_it_is_written(mount):
+    body = ('{"name": "spelled", "tasktemplate": {"containerspec": {"image": "IMAGE", "mounts": [MOUNT]}}}'
+            .replace("IMAGE", TEST_IMAGE).replace("MOUNT", mount))
+    status, text = raw_request("carol", "POST", "/v1.41/services/create", raw=body.encode())
+    assert status == 403 and "may not bind-mount host path /" in text, (status, text)
+    assert on_host(INVENTORY, "mol01", "docker service ls -q --filter name=spelled") == ""
+
+
+def test_a_body_over_1_mib_is_refused_with_an_answer_that_says_why():
+    """The engine hands an authorization plugin no body past 1 MiB: the plugin refuses the call,
+    and the client reads why."""
+    body = json.dumps({"Image": TEST_IMAGE, "Env": ["PAD=" + "x" * (1100 * 1024)]}).encode()
+    status, text = raw_request("carol", "POST", "/v1.41/containers/create?name=oversized", raw=body)
+    assert status == 403 and "without a body the plugin was given" in text, (status, text[:300])
+
+
+def test_a_member_execs_into_its_own_container():
+    build_test_image(INVENTORY, "paddock")
+    started = docker("carol", "run", "-d", "--name", "carol-exec", TEST_IMAGE, "sleep", "300")
+    try:
+        assert started.returncode == 0, started.stderr
+        ran = docker("carol", "exec", "carol-exec", "sh", "-c", "echo from inside")
+        assert (ran.returncode, ran.stdout.strip()) == (0, "from inside"), ran.stderr
+    finally:
+        docker("carol", "rm", "-f", "carol-exec")
 
 
 def test_a_member_deploys_a_stack_with_a_named_volume_scales_it_and_reads_its_logs(tmp_path):

@@ -4,6 +4,7 @@ Screenshots are kept in .test-logs/console/."""
 
 import json
 import os
+import re
 import ssl
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
-from labtest import PROJECT, on_host, wait_for  # noqa: E402
+from labtest import PROJECT, failures, on_host, playbook, wait_for  # noqa: E402
 
 pytestmark = pytest.mark.timed  # runs alone: see conftest.py
 
@@ -220,7 +221,6 @@ def test_a_read_only_user_sees_no_scale_button_and_the_consoles_identity_for_tha
          f"--tlskey={bundle}/key.pem", "-H", "tcp://10.3.6.11:2376", "service", "scale", "walkthrough_apacz=9"],
         capture_output=True, text=True, timeout=60, check=False)
     assert refused.returncode != 0 and "paddock-authz" in refused.stderr, refused.stderr
-    assert not os.path.exists(os.path.join(STATE, "pki", "users", "paddock-console-admin"))  # nobody is an admin
     assert replicas() == 4
 
 
@@ -440,3 +440,101 @@ def test_the_events_of_users_survive_a_restart_of_the_console(browser):
     browser.get(CONSOLE + "/events")
     listed = [r.get_attribute("data-id") for r in browser.find_elements(By.CSS_SELECTOR, "tr.type-console")]
     assert set(mine) <= set(listed), (mine, listed)
+
+
+def console_get(path, cookie):
+    """(status, location): one GET to the console with a session cookie, redirects not followed."""
+    context = ssl.create_default_context(cafile=os.path.join(STATE, "pki", "ca.pem"))
+    context.check_hostname = False
+
+    class Stay(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), Stay)
+    request = urllib.request.Request(CONSOLE + path, headers={"Cookie": f"paddock_console={cookie}"})
+    try:
+        with opener.open(request, timeout=10) as answer:
+            return answer.status, None
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers.get("Location")
+
+
+def test_a_copied_session_cookie_is_refused_after_logout(browser):
+    browser.delete_all_cookies()
+    log_in(browser, "bob", path="/stacks")
+    copied = browser.get_cookie("paddock_console")["value"]
+    assert console_get("/stacks", copied) == (200, None)
+    find(browser, "#logout").click()
+    wait_for(lambda: "/login" in browser.current_url, timeout=10, interval=0.1)
+    status, location = console_get("/stacks", copied)
+    assert status == 303 and location.startswith("/login"), (status, location)
+
+
+def forged(driver, path, fields):
+    """A POST made from a logged-in page with its own session and token: the status it got."""
+    return driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        const token = document.querySelector('form.who input[name=csrf]').value;
+        fetch(arguments[0], {method: 'POST', body: new URLSearchParams(Object.assign({csrf: token}, arguments[1]))})
+          .then(r => done(r.status));""", path, fields)
+
+
+def audit_lines(*extra):
+    run = playbook(INVENTORY, "playbooks/audit_log.yml", *extra)
+    assert run.returncode == 0, failures(run.stdout)
+    return [line.strip(" -'") for line in " ".join(run.stdout.split("\n      ")).splitlines()
+            if re.match(r"^\s*- '?\d{4}-", line)]
+
+
+def test_a_console_action_and_a_read_only_forgery_are_each_in_the_trails_once_with_their_user(browser):
+    browser.delete_all_cookies()
+    since = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+    service = on_host(INVENTORY, "st01", "docker service inspect walkthrough_apacz --format '{{.ID}}'")
+    log_in(browser, "alice", path="/stacks")
+    assert forged(browser, f"/services/{service}/scale", {"delta": "+1"}) in (200, 303)
+    browser.delete_all_cookies()
+    log_in(browser, "bob", path="/stacks")
+    assert forged(browser, f"/services/{service}/scale", {"delta": "+1"}) == 403
+    on_host(INVENTORY, "st01", "docker service scale -d walkthrough_apacz=4 >/dev/null")
+    alice = [line for line in audit_lines("-e", "audit_log_user=alice", "-e", f"audit_log_since={since}")
+             if "scale" in line or "/update" in line]
+    # The console's trail: the action asked, then done; the engine's: the update by the console's
+    # member identity, for alice, and its answer.
+    assert [re.sub(r"^\S+ (\S+) (\S+) #\d+ ", r"\1 \2 ", line) for line in alice] == [
+        f"st01 console-audit request alice (member) scale /services/{service}/scale",
+        "st01 console-audit result alice (member) scale walkthrough_apacz scaled from 4 to 5",
+        f"st01 api-audit request paddock-console-member for alice (member) POST /services/{service}/update allow",
+        f"st01 api-audit response paddock-console-member for alice (member) POST /services/{service}/update 200",
+    ], alice
+    bob = [line for line in audit_lines("-e", "audit_log_user=bob", "-e", f"audit_log_since={since}")
+           if "scale" in line]
+    assert [re.sub(r"^\S+ (\S+) (\S+) #\d+ ", r"\1 \2 ", line) for line in bob] == [
+        f"st01 console-audit result bob (read-only) scale /services/{service}/scale refused: read-only may not "
+        "scale"], bob
+
+
+def test_the_audit_page_shows_every_hosts_trail_to_an_admin_and_to_no_one_else(browser):
+    browser.delete_all_cookies()
+    log_in(browser, "bob", path="/stacks")
+    assert browser.execute_async_script("const done = arguments[arguments.length - 1];"
+                                        "fetch('/audit').then(r => done(r.status));") == 403
+    browser.delete_all_cookies()
+    log_in(browser, "ops", path="/audit?user=bob")
+    assert find(browser, "#nav-audit")
+
+    def bobs_refusal():
+        browser.get(CONSOLE + "/audit?user=bob")
+        return [r.text for r in browser.find_elements(By.CSS_SELECTOR, "tr.audit-record")
+                if "refused: read-only may not audit" in r.text]
+    assert wait_for(bobs_refusal, timeout=20, interval=1)
+    # Every host's engine trail, through the audit service: bob's CLI on st02's engine.
+    bundle = os.path.join(STATE, "pki", "users", "bob")
+    subprocess.run(["docker", "--tlsverify", f"--tlscacert={bundle}/ca.pem", f"--tlscert={bundle}/cert.pem",
+                    f"--tlskey={bundle}/key.pem", "-H", "tcp://10.3.6.12:2376", "volume", "ls"],
+                   capture_output=True, timeout=60, check=True)
+
+    def on_st02():
+        browser.get(CONSOLE + "/audit?user=bob&path=/volumes")
+        return [r.text for r in browser.find_elements(By.CSS_SELECTOR, "tr.audit-record") if "st02" in r.text]
+    assert wait_for(on_st02, timeout=20, interval=1)
+    shot(browser, "audit")

@@ -133,7 +133,7 @@ def test_an_engine_upgrade_of_the_address_holder_under_load_fails_no_request():
     reinstalled and restarted, the node made active again. The lab reaches no other engine
     version, so the same binaries are repackaged as a new version in a local apt repository:
     this proves the path and that no request fails on it, not that a newer engine joins an
-    older swarm (README)."""
+    older swarm (docs/day-2.md)."""
     [holder] = holders()
     [other] = [host for host in LB_HOSTS if host != holder]
     assert on_host(INVENTORY, holder, f"docker ps -q --filter {SERVICE}=walkthrough_apacz"), "no Apache task to move"
