@@ -7,7 +7,7 @@ attached to the walkthrough's overlay network, runs wrk twice per round, interle
   connections to one task's overlay address, as a client-side balancer would);
 - lb: the same wrk, threads and connections, to the load balancer on st02:80, which balances
   over the same N tasks. The client reaches it as any client on the network does (not through
-  st02's own bridge, where the lab's userland proxy would copy every byte; see README).
+  st02's own bridge, where the lab's userland proxy would copy every byte; see docs/access-control.md, Hardening).
 
 Same client, same host, same concurrency, same tasks: the ratio is what the hop costs. Each
 pair runs twice: saturated (4 threads, 16 connections: requests per second, where the load

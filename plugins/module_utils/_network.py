@@ -86,7 +86,7 @@ def config_errors(settings, hosts, pools=()):
                           "set managed_network_auth: psk and a managed_network_psk")
     elif not psk_length:
         errors.append(f"{origin(auth, 'inventory')}: managed_network_psk: missing (managed_network_auth is psk): "
-                      "generate one per environment and keep it in Ansible Vault (README, The managed network)")
+                      "generate one per environment and keep it in Ansible Vault (docs/network.md)")
     elif psk_length < 32:
         errors.append(f"{at['psk']}: too short: use at least 32 random characters")
     elif psk is not None and PSK_UNSAFE.search(str(psk)):

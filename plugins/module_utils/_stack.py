@@ -1286,7 +1286,7 @@ def _lb_service(stack, name, source, rancher, rules, ctx):
     return service
 
 
-# Host ports the platform itself listens on (README, Host firewall): a stack that publishes one
+# Host ports the platform itself listens on (docs/access-control.md, The host firewall): a stack that publishes one
 # takes it from SSH, Swarm, the tunnels, the engines' API, the agent or the registry.
 PLATFORM_PORTS = {
     (22, "tcp"): "SSH", (2376, "tcp"): "the engines' TLS API", (2377, "tcp"): "Swarm's cluster management",

@@ -87,7 +87,7 @@ BAD = {
     "a missing PSK": (
         {"range": "10.42.0.0/16", "host_prefix": 24, "psk": ""}, hosts("a"), [],
         ["inventory: managed_network_psk: missing (managed_network_auth is psk): generate one per environment "
-         "and keep it in Ansible Vault (README, The managed network)"]),
+         "and keep it in Ansible Vault (docs/network.md)"]),
     "a short PSK": (
         {"range": "10.42.0.0/16", "host_prefix": 24, "psk": "8chars!!"}, hosts("a"), [],
         ["inventory: managed_network_psk: too short: use at least 32 random characters"]),

@@ -159,7 +159,8 @@ def test_the_audit_passes_every_hardening_check_the_lab_can_hold():
         assert checks == common | ({"7.3", "7.6"} if host == "mol01" else set()), (host, results)
         assert certs <= set(results), (host, sorted(results))
         failed = {check: detail for check, (verdict, detail) in results.items() if verdict == "FAIL"}
-        # The lab keeps the userland proxy: /proc/sys is read-only in its host containers (README).
+        # The lab keeps the userland proxy: /proc/sys is read-only in its host containers
+        # (docs/access-control.md, Hardening).
         assert failed == {"2.16": "userland-proxy True, 0 docker-proxy processes"}, (host, failed)
         assert results["2.4"] == ("PASS", "none")
         assert results["2375"] == ("PASS", "closed")

@@ -310,7 +310,7 @@ BAD = {
                                   "'password' (a setting of role managed_network)"),
     "a missing PSK": ({"managed_network_auth": "psk", "managed_network_psk": ""},
                       EXTRA + "managed_network_psk: missing (managed_network_auth is psk): generate one per "
-                      "environment and keep it in Ansible Vault (README, The managed network)"),
+                      "environment and keep it in Ansible Vault (docs/network.md)"),
 }
 
 

@@ -297,7 +297,7 @@ def test_with_one_manager_of_three_stopped_the_cluster_still_takes_service_updat
     down_after = round(time.monotonic() - stopped, 1)
     on_host(INVENTORY, "sw01", "docker service update -q --detach --replicas 2 web")
     assert on_host(INVENTORY, "sw03", "docker service inspect web --format '{{.Spec.Mode.Replicated.Replicas}}'") == "2"
-    # A measurement for the README, kept with the suite's logs (never in a tracked file).
+    # A measurement for bench/README.md, kept with the suite's logs (never in a tracked file).
     os.makedirs(os.path.join(PROJECT, ".test-logs"), exist_ok=True)
     with open(os.path.join(PROJECT, ".test-logs", "manager_down.json"), "w") as handle:
         json.dump({"what": "seconds from stopping 1 of 3 managers until docker node ls shows it Down",
