@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """Read, never change, what the hardening checks look at; print it as one JSON document."""
+import contextlib
 import glob
 import grp
 import json
@@ -85,10 +86,8 @@ def started(name):
     """When the oldest process of that name started (seconds since the epoch), or None."""
     times = []
     for pid in pids(name):
-        try:
+        with contextlib.suppress(OSError):  # the process ended meanwhile
             times.append(os.stat(f"/proc/{pid}").st_mtime)
-        except OSError:
-            pass
     return min(times) if times else None
 
 
