@@ -54,7 +54,9 @@ def console_stack(secrets, image, environment):
             "placement": {"constraints": ["node.role == manager"]},
             "update_config": {"order": "stop-first", "parallelism": 1, "failure_action": "rollback"},
             "restart_policy": {"condition": "any", "delay": "2s"},
-            "labels": {"io.paddock.console": "true"},
+            # Its replicas read its logs back (other replicas' actions and logouts) with the
+            # console's least privileged identity, which paddock-authz allows for this label alone.
+            "labels": {"io.paddock.console": "true", "io.paddock.console.own-logs": "true"},
         },
     }
     service["environment"]["PADDOCK_CONSOLE_TRAIL"] = f"{CONSOLE_TRAIL}/console-audit.log"

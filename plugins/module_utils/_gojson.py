@@ -49,6 +49,21 @@ except ImportError:  # on a host, beside paddock_authz.py
 # Go 1.19 compares a key with a field's (ASCII) name byte by byte: ASCII letters in either
 # case, U+017F for s and U+212A for k (fold.go's equalFoldRight), everything else exactly.
 FOLD = str.maketrans({**{chr(c): chr(c - 32) for c in range(ord("a"), ord("z") + 1)}, "\u017f": "S", "\u212a": "K"})
+# Keys newer Docker clients send though they set nothing, which this engine has no field for:
+# Go ignores them, and so does this reader. Any other key the engine does not know is refused.
+# Each is harmless to an engine that ignores it.
+NEWER_CLIENTS = {
+    # The docker CLI 28 sends them in a container create (API 1.48: a network's priority as the
+    # default gateway; API 1.44: the names the container answers to in DNS, which this engine
+    # makes itself from its name and aliases).
+    "network.EndpointSettings": {"GwPriority", "DNSNames"},
+    # The docker CLI 28 sends it in every service spec (API 1.46: no_new_privileges for the
+    # service's tasks; the engine's own default applies where it is ignored).
+    "swarm.Privileges": {"NoNewPrivileges"},
+    # The docker CLI 28 sends it with `exec -t` (API 1.42: the terminal's size, which this engine
+    # takes from the resize call that follows).
+    "types.ExecConfig": {"ConsoleSize"},
+}
 # A HostConfig field at the top of a create's body: the engine reads it there for clients older
 # than API 1.20 and merges it with HostConfig's (runconfig's getHostConfig).
 PROMOTED = {"container_create": ("HostConfig", "a HostConfig field at the top of the body (the engine reads it "
@@ -206,9 +221,10 @@ def _strslice(value, path):
     return [_string(_present(item, f"{path}[{index}]"), f"{path}[{index}]") for index, item in enumerate(value)]
 
 
-def _struct(value, fields, path):
+def _struct(value, fields, path, type_name=""):
     if not isinstance(value, _Object):
         raise _mismatch(value, "an object", path)
+    ignored = {fold(name) for name in NEWER_CLIENTS.get(type_name, ())}
     folded = {}
     for name in fields:
         folded.setdefault(fold(name), []).append(name)
@@ -217,8 +233,11 @@ def _struct(value, fields, path):
         _string(key, f"{path} key")
         name = key if key in fields else next(iter(folded.get(fold(key), [])), None)
         inside = f"{path}.{key}" if path else key
+        if name is None and fold(key) in ignored:
+            continue
         if name is None:
-            raise Unreadable(f"{inside}: no such field in the engine's API here")
+            raise Unreadable(f"{inside}: no such field in the engine's API here (Docker 20.10, which would ignore "
+                             "it: an option of a newer docker client?)")
         if name in placed:
             first = placed[name]
             raise Unreadable(f"{inside}: the engine reads it as {name}, which is also given as {first!r}"
@@ -236,7 +255,7 @@ def _value(value, type_name, path):
     if value is None:
         return None  # Go: a null leaves the field as it was
     if kind == "struct":
-        return _struct(value, spec[0], path)
+        return _struct(value, spec[0], path, type_name)
     if kind == "pointer":
         return _value(value, spec[0], path)
     if kind in ("slice", "array"):

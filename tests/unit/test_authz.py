@@ -58,7 +58,9 @@ OBJECTS = {
         "privileged": {"Name": "/privileged", "HostConfig": {"Privileged": True}},
         "console1": {"Name": "/paddock-console_console.1.x", "HostConfig": {}, "Config": {"Labels": PLATFORM}},
     },
-    "services": {"web": {"Spec": {"Name": "web", "Labels": {}}}, "console": {"Spec": {"Labels": PLATFORM}}},
+    "services": {"web": {"Spec": {"Name": "web", "Labels": {}}},
+                 "console": {"Spec": {"Labels": dict(PLATFORM, **{"io.paddock.console.own-logs": "true"})}},
+                 "audit": {"Spec": {"Labels": PLATFORM}}},
     "tasks": {"t1": {"ServiceID": "web"}, "t2": {"ServiceID": "console"}},
     "secrets": {"s1": {"Spec": {"Name": "db", "Labels": {}}}, "ckey": {"Spec": {"Name": "paddock-console_admin-key",
                                                                                 "Labels": PLATFORM}}},
@@ -348,7 +350,9 @@ PLATFORM_CASES = [
     ("read-only", "GET", f"{V}/containers/console1/logs?stdout=1", None, "the platform's stack"),
     ("read-only", "GET", f"{V}/services/web/logs?stdout=1", None, None),
     ("read-only", "GET", f"{V}/services/console", None, None),  # its specification: metadata, as any service's
-    ("console", "GET", f"{V}/services/console/logs?stdout=1", None, None),  # the console's Events and Audit pages
+    ("console", "GET", f"{V}/services/console/logs?stdout=1", None, None),  # the console reads its actions back
+    ("console", "GET", f"{V}/services/audit/logs?stdout=1", None, "may not read the logs of the services of the "
+     "platform's stack"),  # every host's trail: an admin's, through the console too
 ]
 
 

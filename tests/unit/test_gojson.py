@@ -46,6 +46,12 @@ READ = [
     # Maps keep their keys as written: only struct fields fold.
     (b'{"Name": "v", "DriverOpts": {"Type": "none", "type": "tmpfs"}}', "volume_create",
      {"Name": "v", "DriverOpts": {"Type": "none", "type": "tmpfs"}}),
+    # What the docker CLI 28 sends to every engine, which this one ignores as Go ignores it.
+    (b'{"Image": "a", "NetworkingConfig": {"EndpointsConfig": {"default": {"GwPriority": 0}}}}', "container_create",
+     {"Image": "a", "NetworkingConfig": {"EndpointsConfig": {"default": {}}}}),
+    (b'{"TaskTemplate": {"ContainerSpec": {"Image": "x", "Privileges": {"NoNewPrivileges": false}}}}',
+     "service_create", {"TaskTemplate": {"ContainerSpec": {"Image": "x", "Privileges": {}}}}),
+    (b'{"Cmd": ["sh"], "Tty": true, "ConsoleSize": [24, 80]}', "exec_create", {"Cmd": ["sh"], "Tty": True}),
     # Embedded structs' fields are read where Go promotes them: ServiceSpec's Annotations.
     (b'{"name": "web", "labels": {"a": "b"}, "TaskTemplate": {"ContainerSpec": {"Image": "x"}}}', "service_create",
      {"Name": "web", "Labels": {"a": "b"}, "TaskTemplate": {"ContainerSpec": {"Image": "x"}}}),
@@ -110,3 +116,10 @@ def test_the_tables_are_the_engines_the_hosts_run():
     assert ENGINE["package"].startswith("docker.io 20.10.24") and ENGINE["go"] == "go1.19.8"
     assert set(ROOTS) >= {"container_create", "container_update", "exec_create", "service_create", "service_update",
                           "network_create", "volume_create", "secret_create", "config_create"}
+
+
+def test_what_newer_clients_send_is_ignored_only_where_this_engine_has_no_such_field():
+    from ansible_collections.paddock.platform.plugins.module_utils._engine_types import TYPES
+    from ansible_collections.paddock.platform.plugins.module_utils._gojson import NEWER_CLIENTS
+    for type_name, names in NEWER_CLIENTS.items():
+        assert TYPES[type_name][0] == "struct" and not names & set(TYPES[type_name][1]), type_name

@@ -2,6 +2,7 @@
 plugin that decided it, read back across the hosts by playbooks/audit_log.yml, and an edited
 line reported there."""
 
+import base64
 import os
 import re
 import sys
@@ -81,10 +82,10 @@ def answered(user, target, address):
 def edit_in_place(host, marker, old, new):
     """Replace ``old`` by ``new`` (the same length) in the trail's line that names ``marker``,
     in place: the plugin's open file must go on being the trail."""
-    script = (f"import sys; p={TRAIL!r}; d=open(p,'rb').read(); i=d.index({marker!r}.encode()); "
-              f"s=d.rindex(b'\\n',0,i)+1; j=d.index({old!r}.encode(),s); "
-              f"f=open(p,'r+b'); f.seek(j); f.write({new!r}.encode()); f.close()")
-    on_host(INVENTORY, host, f"python3 -c \"{script}\"")
+    script = (f"p = {TRAIL!r}\nd = open(p, 'rb').read()\ni = d.index({marker!r}.encode())\n"
+              f"j = d.index({old!r}.encode(), d.rindex(b'\\n', 0, i) + 1)\n"
+              f"with open(p, 'r+b') as f:\n    f.seek(j)\n    f.write({new!r}.encode())\n")
+    on_host(INVENTORY, host, f"echo {base64.b64encode(script.encode()).decode()} | base64 -d | python3")
 
 
 def test_an_edited_line_is_reported_and_the_chain_goes_on_across_restarts_of_the_plugin_and_the_engine():

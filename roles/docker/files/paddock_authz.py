@@ -72,6 +72,7 @@ STACK_LABEL = "com.docker.stack.namespace"
 # the console's own identities (CONSOLE_PREFIX), recorded, never used to decide.
 ON_BEHALF = "X-Paddock-On-Behalf-Of"
 CONSOLE_PREFIX = "paddock-console-"
+CONSOLE_OWN_LOGS = "io.paddock.console.own-logs"
 CONSOLE_UID = 10001  # the console image's user, which writes its own trail in console/ (plugins/filter/console.py)
 
 # The policy, one table per role: (methods, path pattern, checks). Paths are without the
@@ -342,15 +343,16 @@ def _labels(kind, found, context):
 
 def _not_platform(kind, logs=False):
     """A check that the object the path names is not the platform's (absent: the engine says so).
-    The platform's logs (the console's actions, every host's audit records) are read by admins
-    and by the console's own identities, whose Events and Audit pages show them."""
+    The platform's logs (the console's actions, every host's audit records) are read by admins;
+    the console's own identities also read the logs of a service labelled CONSOLE_OWN_LOGS (the
+    console's, whose actions and logouts its replicas read back), never the audit service's."""
     def check(call, context):
-        if logs and context.user.startswith(CONSOLE_PREFIX):
-            return
         found = context.lookup(kind, call.path.split("/")[2])
+        labels = _labels(kind, found, context) if found else None
+        if logs and context.user.startswith(CONSOLE_PREFIX) and (labels or {}).get(CONSOLE_OWN_LOGS) == "true":
+            return
         if found:
-            context.platform_labels(_labels(kind, found, context),
-                                    f"read the logs of the {kind} of" if logs else f"change the {kind} of")
+            context.platform_labels(labels, f"read the logs of the {kind} of" if logs else f"change the {kind} of")
     return check
 
 
