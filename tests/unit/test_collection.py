@@ -5,11 +5,13 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tarfile
 
 import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.path.dirname(sys.executable)  # the virtualenv's ansible-galaxy and ansible-playbook
 
 
 def test_the_collections_version_is_the_changelogs_newest():
@@ -56,7 +58,7 @@ def test_the_built_collection_installs_into_an_empty_directory_and_works_by_its_
     env = dict(os.environ, ANSIBLE_CONFIG=str(tmp_path / "empty.cfg"),
                ANSIBLE_COLLECTIONS_PATH=str(tmp_path / "installed"), ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"),
                ANSIBLE_FORCE_COLOR="0")
-    built = subprocess.run(["ansible-galaxy", "collection", "build", ROOT, "--output-path", str(tmp_path)],
+    built = subprocess.run([f"{BIN}/ansible-galaxy", "collection", "build", ROOT, "--output-path", str(tmp_path)],
                            capture_output=True, text=True, env=env, check=True)
     tarball = next(tmp_path.glob("paddock-platform-*.tar.gz"))
     with tarfile.open(tarball) as archive:
@@ -65,14 +67,14 @@ def test_the_built_collection_installs_into_an_empty_directory_and_works_by_its_
                                               r"\.test-logs|molecule|bench|tests|lab|inventory)(/|$)|/__pycache__/",
                                               n)], built.stdout
     assert "plugins/module_utils/_gojson.py" in names and "roles/docker/files/paddock_authz.py" in names
-    subprocess.run(["ansible-galaxy", "collection", "install", str(tarball), "--no-deps", "-p",
+    subprocess.run([f"{BIN}/ansible-galaxy", "collection", "install", str(tarball), "--no-deps", "-p",
                     str(tmp_path / "installed")], capture_output=True, text=True, env=env, check=True)
     play = tmp_path / "elsewhere"
     shutil.copytree(os.path.join(ROOT, "stacks", "walkthrough"), play / "walkthrough")
     (play / "broken").mkdir()
     (play / "broken" / "docker-compose.yml").write_text("services:\n  web:\n    image: nginx\n    scale: many\n")
     (play / "site.yml").write_text(PLAYBOOK)
-    run = subprocess.run(["ansible-playbook", "-i", "localhost,", "-c", "local", str(play / "site.yml")],
+    run = subprocess.run([f"{BIN}/ansible-playbook", "-i", "localhost,", "-c", "local", str(play / "site.yml")],
                          capture_output=True, text=True, env=env, cwd=str(play), timeout=300)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     said = " ".join(run.stdout.split())

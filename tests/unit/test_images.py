@@ -54,7 +54,7 @@ def test_every_problem_of_the_images_list_is_named(tmp_path):
               {"name": "apacz", "tag": "1", "build": "missing", "on_demand": "yes", "arg": {}},
               {"tag": "2"}]
     assert images_errors(images, str(tmp_path)) == [
-        "inventory: paddock_images[1].arg: unknown key (known: args, build, name, on_demand, tag)",
+        "inventory: paddock_images[1].arg: unknown key (known: args, build, include, name, on_demand, tag)",
         f"inventory: paddock_images[1].build: no such directory: {tmp_path}/missing",
         "inventory: paddock_images[1].on_demand: must be a boolean",
         "inventory: paddock_images[1]: apacz:1 is already listed as paddock_images[0]",
@@ -64,3 +64,28 @@ def test_every_problem_of_the_images_list_is_named(tmp_path):
     assert images_errors(None, str(tmp_path)) == []
     assert images_errors("apacz", str(tmp_path)) == ["inventory: paddock_images: must be a list of images "
                                                      "(name, tag, build)"]
+
+
+def test_a_context_takes_what_it_includes_copied_and_its_digest_follows_them_and_its_dockerignore(tmp_path):
+    from ansible_collections.paddock.platform.plugins.module_utils._images import errors, plan
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "code.py").write_text("one")
+    context = tmp_path / "context"
+    (context / "tests").mkdir(parents=True)
+    (context / "Dockerfile").write_text("FROM scratch")
+    (context / ".dockerignore").write_text("**/__pycache__\ntests\n")
+    (context / "paddock-include.json").write_text('{"include": {"lib/shared": "../shared"}}')
+    item = {"name": "app", "tag": "1", "build": str(context)}
+    first = plan([item], str(tmp_path), REGISTRY, [])[0]
+    assert first["include"] == [{"dest": "lib/shared", "src": str(shared), "dir": True}]
+    (shared / "code.py").write_text("two")  # what it includes is part of its context
+    second = plan([item], str(tmp_path), REGISTRY, [])[0]["context"]
+    assert second != first["context"]
+    (shared / "__pycache__").mkdir()
+    (shared / "__pycache__" / "code.cpython-311.pyc").write_bytes(b"\0")
+    (context / "tests" / "test_app.py").write_text("what the build leaves out changes no image")
+    assert plan([item], str(tmp_path), REGISTRY, [])[0]["context"] == second
+    assert errors([dict(item, include={"../up": str(shared), "x": "missing"})], str(tmp_path)) == [
+        "inventory: paddock_images[0].include.../up: must be a relative path inside the context",
+        "inventory: paddock_images[0].include.x: no such file or directory: 'missing'"]

@@ -1,18 +1,15 @@
 """The console's pure parts: what its pages show from the Swarm API's JSON, who may do what,
-and the inventory's console settings (images/console/paddock_console/model.py, _access)."""
+and the inventory's console settings (console/paddock_console/model.py, _access)."""
 
 from __future__ import annotations
 
 import json
 import os
-import sys
 
 import pytest
 
 from ansible_collections.paddock.platform.plugins.module_utils._access import console_identities, console_users
-
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "images", "console"))
-from paddock_console import model  # noqa: E402
+from paddock_console import model
 
 HASH = "$6$paddocksalt$w028/YB6kXGvOCcIoiyck6ebJN7PzwjcbWF/1iMzLckXg/KjnSDfMsbH.EvGeovep2j3SXf1lZhEdgl8gy3Ti1"
 

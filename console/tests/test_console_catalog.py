@@ -1,20 +1,14 @@
 """The console's catalog pages, their pure parts: a form's answers, the ports a running swarm
 has taken, the catalog's upgrade rule, and a launch rendered as playbooks/catalog.yml renders it
-(images/console/paddock_console/catalog.py, _catalog_upgrade, _stack's load balancer as configs)."""
+(console/paddock_console/catalog.py, _catalog_upgrade, _stack's load balancer as configs)."""
 
 from __future__ import annotations
-
-import os
-import sys
 
 import pytest
 import yaml
 
 from ansible_collections.paddock.platform.plugins.module_utils import _catalog_upgrade, _stack_entries
-from ansible_collections.paddock.platform.plugins.module_utils._images import context_digest
-
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "images", "console"))
-from paddock_console import catalog  # noqa: E402
+from paddock_console import catalog
 
 WORDPRESS = {"public_port": "8081", "db_password": "a" * 12, "db_root_password": "b" * 12}
 
@@ -129,23 +123,6 @@ def test_a_launched_load_balancer_reads_its_files_from_swarm_configs_named_by_co
     # The passwords are Swarm secrets, as from the playbook, never in the compose file.
     assert WORDPRESS["db_password"] not in str(stack.compose)
     assert sorted(k.rsplit("_", 1)[0] for k in stack.secret_files) == ["db_password", "db_root_password"]
-
-
-def test_an_images_context_digest_follows_links_and_leaves_out_pythons_caches(tmp_path):
-    shared = tmp_path / "shared"
-    shared.mkdir()
-    (shared / "code.py").write_text("one")
-    context = tmp_path / "context"
-    context.mkdir()
-    (context / "Dockerfile").write_text("FROM scratch")
-    (context / "lib").symlink_to(shared)
-    before = context_digest(str(context), {})
-    (shared / "code.py").write_text("two")
-    changed = context_digest(str(context), {})
-    assert changed != before
-    (shared / "__pycache__").mkdir()
-    (shared / "__pycache__" / "code.cpython-311.pyc").write_bytes(b"\0")
-    assert context_digest(str(context), {}) == changed
 
 
 def test_the_listing_has_every_entry_of_paddocks_catalog_with_its_versions():
