@@ -12,6 +12,8 @@ import hmac
 import json
 import re
 
+from ansible_collections.paddock.platform.plugins.module_utils._trail import matches
+
 ROLES = ("admin", "member", "read-only")
 # What each role may ask of the console. The engines' authorization plugin decides again for
 # every request the console makes with the role's identity; this only hides what would be refused.
@@ -396,42 +398,35 @@ def health(row):
     return "degraded" if row["running"] else "down"
 
 
-def actions_logged(text):
-    """The console's actions from its service's logs: the JSON lines it printed, each
-    ``{"paddock_console_action": {...}}`` after whatever prefix the log carries. A line that
-    only looks like one is left out."""
-    found = []
+def _tagged(text, tag):
+    """The values of ``{"<tag>": value}`` JSON lines in a service's logs, after whatever prefix
+    each log line carries. A line that only looks like one is left out."""
+    opening = f'{{"{tag}"'
     for line in text.splitlines():
-        start = line.find('{"paddock_console_action"')
+        start = line.find(opening)
         if start < 0:
             continue
         try:
-            entry = json.loads(line[start:])["paddock_console_action"]
+            yield json.loads(line[start:])[tag]
         except (ValueError, KeyError, TypeError):
             continue
-        if isinstance(entry, dict) and isinstance(entry.get("time"), int) and entry.get("type") == "console" \
-                and all(isinstance(entry.get(k), str) for k in ("id", "who", "action", "target", "result")) \
-                and isinstance(entry.get("session") or "", str):
-            found.append(entry)
-    return found
+
+
+def actions_logged(text):
+    """The console's actions from its service's logs: the lines it printed as
+    ``{"paddock_console_action": {...}}``."""
+    return [entry for entry in _tagged(text, "paddock_console_action")
+            if isinstance(entry, dict) and isinstance(entry.get("time"), int) and entry.get("type") == "console"
+            and all(isinstance(entry.get(k), str) for k in ("id", "who", "action", "target", "result"))
+            and isinstance(entry.get("session") or "", str)]
 
 
 def audit_logged(text):
     """The audit trail's records from the audit service's logs (paddock_console/audit_tail.py):
     ``{"paddock_audit": {host, trail, record}}`` lines, each record a mapping with a time."""
-    found = []
-    for line in text.splitlines():
-        start = line.find('{"paddock_audit"')
-        if start < 0:
-            continue
-        try:
-            entry = json.loads(line[start:])["paddock_audit"]
-        except (ValueError, KeyError, TypeError):
-            continue
-        if isinstance(entry, dict) and isinstance(entry.get("record"), dict) \
-                and isinstance(entry["record"].get("time"), str):
-            found.append(entry)
-    return found
+    return [entry for entry in _tagged(text, "paddock_audit")
+            if isinstance(entry, dict) and isinstance(entry.get("record"), dict)
+            and isinstance(entry["record"].get("time"), str)]
 
 
 def unix_time(text):
@@ -455,13 +450,9 @@ def audit_rows(entries, user="", since="", until="", path=""):
         if key in seen:
             continue
         seen.add(key)
-        if user and user not in (record.get("user"), record.get("on_behalf_of")):
-            continue
-        if since and record["time"] < since or until and record["time"] > until:
+        if not matches(record, user, since, until, re.escape(path)):  # the playbook's filters, a path as text
             continue
         where = str(record.get("path") or record.get("target") or "")
-        if path and path not in where:
-            continue
         rows.append({"time": record["time"], "host": entry.get("host", ""), "trail": entry.get("trail", ""),
                      "user": record.get("user") or "", "for": record.get("on_behalf_of") or "",
                      "what": " ".join(str(record.get(k)) for k in ("method", "action") if record.get(k)),
